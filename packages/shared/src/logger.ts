@@ -1,0 +1,59 @@
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Field names whose values never reach a log line, at any depth we log objects at. STS secrets
+ * (password, pincode), our own keys and tokens, and the patient's codice fiscale in every spelling
+ * the code base uses (English in our API, Italian at the protocol edge).
+ */
+export const REDACTED_KEYS = [
+  'password',
+  'newPassword',
+  'pincode',
+  'pinCode',
+  'pin',
+  'passphrase',
+  'secret',
+  'apiKey',
+  'token',
+  'authorization',
+  'cookie',
+  'privateKey',
+  'masterKey',
+  'dataKey',
+  'patientTaxCode',
+  'cfCittadino',
+  'codiceFiscaleCittadino',
+] as const;
+
+// pino's redaction takes explicit paths; cover the key at the top and up to three levels down,
+// plus the HTTP headers pino-http style request objects carry.
+const redactPaths = [
+  ...REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+export interface LoggerOptions {
+  name: string;
+  level: string;
+  /** Where lines go; stdout when omitted. Tests pass a stream to read what was logged. */
+  destination?: DestinationStream;
+}
+
+export function createLogger({ name, level, destination }: LoggerOptions): Logger {
+  return pino(
+    {
+      name,
+      level,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      base: { service: name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,6 @@
+export { createDatabaseFromTemplate, databaseUrl, prepareTemplate, type TestDatabase } from './database.ts';
+export { useTestDatabase, useTestRedis } from './fixtures.ts';
+export { createGlobalSetup } from './global-setup.ts';
+export { allocateRedisDatabase } from './redis-database.ts';
+export { REDIS_DATABASES, type StackMode, startTestStack, type TestStack, TestStackError } from './stack.ts';
+export type { ProvidedTestStack } from './vitest-context.ts';

@@ -1,0 +1,33 @@
+import { createLogger, createPool, createRedis, type Pool, type Redis } from '@sts/shared';
+import { useTestDatabase, useTestRedis } from '@sts/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+
+const database = useTestDatabase();
+const redisDatabase = useTestRedis();
+
+describe('credentials app', () => {
+  let pool: Pool;
+  let redis: Redis;
+
+  beforeAll(() => {
+    pool = createPool({ url: database.url, applicationName: 'credentials-test' });
+    redis = createRedis(redisDatabase.url, 'credentials-test');
+  });
+  afterAll(async () => {
+    await pool.end();
+    redis.disconnect();
+  });
+
+  it('answers /health with every dependency up', async () => {
+    const app = buildApp({ logger: createLogger({ name: 'credentials', level: 'silent' }), pool, redis });
+    const response = await app.inject({ method: 'GET', url: '/health' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      service: 'credentials',
+      status: 'up',
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
+    });
+    await app.close();
+  });
+});

@@ -1,0 +1,37 @@
+import {
+  createLogger,
+  createPool,
+  createRedis,
+  createShutdown,
+  loadConfig,
+  runMigrations,
+  startTelemetry,
+} from '@sts/shared';
+import { buildApp } from './app.ts';
+import { credentialsConfigSchema } from './config.ts';
+import { credentialsMigrations } from './db/migrations.ts';
+
+const config = loadConfig(credentialsConfigSchema);
+const telemetry = startTelemetry({
+  serviceName: 'credentials',
+  endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
+const logger = createLogger({ name: 'credentials', level: config.LOG_LEVEL });
+const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+shutdown.register('telemetry', () => telemetry.shutdown());
+
+await runMigrations(config.DATABASE_URL, credentialsMigrations);
+const pool = createPool({
+  url: config.DATABASE_URL,
+  max: config.DATABASE_POOL_MAX,
+  applicationName: 'credentials',
+});
+shutdown.register('postgres', () => pool.end());
+const redis = createRedis(config.REDIS_URL, 'credentials');
+shutdown.register('redis', () => redis.quit());
+
+const app = buildApp({ logger, pool, redis });
+shutdown.register('http', () => app.close());
+shutdown.onSignals();
+
+await app.listen({ host: config.HOST, port: config.PORT });

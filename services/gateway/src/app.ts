@@ -1,0 +1,25 @@
+import {
+  createHttpApp,
+  type Logger,
+  type Pool,
+  postgresCheck,
+  type Redis,
+  redisCheck,
+  registerHealthRoute,
+} from '@sts/shared';
+import type { FastifyInstance } from 'fastify';
+
+export interface GatewayDeps {
+  logger: Logger;
+  pool: Pool;
+  redis: Redis;
+}
+
+export function buildApp({ logger, pool, redis }: GatewayDeps): FastifyInstance {
+  const app = createHttpApp({ logger });
+  registerHealthRoute(app, {
+    service: 'gateway',
+    checks: { postgres: postgresCheck(pool), redis: redisCheck(redis) },
+  });
+  return app;
+}

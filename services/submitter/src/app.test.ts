@@ -1,0 +1,33 @@
+import { createLogger, createPool, createRedis, type Pool, type Redis } from '@sts/shared';
+import { useTestDatabase, useTestRedis } from '@sts/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+
+const database = useTestDatabase();
+const redisDatabase = useTestRedis();
+
+describe('submitter app', () => {
+  let pool: Pool;
+  let redis: Redis;
+
+  beforeAll(() => {
+    pool = createPool({ url: database.url, applicationName: 'submitter-test' });
+    redis = createRedis(redisDatabase.url, 'submitter-test');
+  });
+  afterAll(async () => {
+    await pool.end();
+    redis.disconnect();
+  });
+
+  it('answers /health with every dependency up', async () => {
+    const app = buildApp({ logger: createLogger({ name: 'submitter', level: 'silent' }), pool, redis });
+    const response = await app.inject({ method: 'GET', url: '/health' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      service: 'submitter',
+      status: 'up',
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
+    });
+    await app.close();
+  });
+});
