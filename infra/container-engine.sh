@@ -15,8 +15,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ENGINE_DATA="$ROOT/.data"
 ENGINE_LOG="$ENGINE_DATA/dockerd.log"
 ENGINE_PIDFILE="$ENGINE_DATA/dockerd.pid"
-# The flag set that worked last time; tried first on the next start so a fallback is not re-discovered.
-ENGINE_FLAGS_FILE="$ENGINE_DATA/dockerd.flags"
 ENGINE_WAIT_SECONDS="${ENGINE_WAIT_SECONDS:-30}"
 
 engine_log() { printf '[engine] %s\n' "$*" >&2; }
@@ -25,34 +23,18 @@ engine_sudo() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 engine_answers() { docker info >/dev/null 2>&1; }
 
-# apt-get install, running `apt-get update` only when the install failed because lists are
-# missing or stale (a fresh container image ships without lists; old lists give 404s).
-engine_apt_install() {
-  local out="$ENGINE_DATA/apt.log"
-  mkdir -p "$ENGINE_DATA"
-  engine_log "apt-get install $* (log: .data/apt.log)"
-  # --no-install-recommends: docker.io recommends apparmor, needrestart, git, cgroupfs-mount...
-  # none is needed here and needrestart/apparmor hooks only add noise or prompts.
-  if engine_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$out" 2>&1; then
-    return 0
-  fi
-  if tail -n 30 "$out" | grep -qE 'Unable to locate package|has no installation candidate|404 +Not Found|Failed to fetch'; then
-    engine_log "package lists missing or stale; running apt-get update"
-    engine_sudo env DEBIAN_FRONTEND=noninteractive apt-get update >>"$out" 2>&1
-    engine_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$out" 2>&1 && return 0
-  fi
-  engine_log "apt-get install failed; see $out"
-  tail -n 15 "$out" >&2
-  return 1
-}
+. "$ROOT/infra/apt.sh"
+
+engine_have_tools() { command -v docker-compose >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1; }
 
 engine_install() {
   local pkgs=()
-  command -v dockerd >/dev/null 2>&1 || pkgs+=(docker.io)
+  # No local dockerd is fine if the engine answers anyway (e.g. DOCKER_HOST points elsewhere).
+  if ! command -v dockerd >/dev/null 2>&1 && ! engine_answers; then pkgs+=(docker.io); fi
   # docker.io only *suggests* these; the image build needs debootstrap, a compose-file check needs docker-compose.
   command -v docker-compose >/dev/null 2>&1 || pkgs+=(docker-compose)
   command -v debootstrap >/dev/null 2>&1 || pkgs+=(debootstrap)
-  if [ "${#pkgs[@]}" -gt 0 ]; then engine_apt_install "${pkgs[@]}"; fi
+  if [ "${#pkgs[@]}" -gt 0 ]; then apt_install "${pkgs[@]}"; fi
 }
 
 engine_our_pid() {
@@ -100,39 +82,53 @@ engine_start() {
   #  --storage-driver=vfs  overlayfs unusable (e.g. /var/lib/docker on overlay without support);
   #                    slow and disk-hungry, hence last.
   #  --bridge=none is never used: it would break port publishing, which testcontainers needs.
-  local candidates=(
-    ""
-    "--iptables=false --ip-masq=false"
-    "--storage-driver=vfs"
-    "--storage-driver=vfs --iptables=false --ip-masq=false"
-  )
-  local order=() flags remembered
-  if [ -f "$ENGINE_FLAGS_FILE" ]; then
-    remembered="$(cat "$ENGINE_FLAGS_FILE")"
-    order+=("$remembered")
-    for flags in "${candidates[@]}"; do [ "$flags" = "$remembered" ] || order+=("$flags"); done
-  else
-    order=("${candidates[@]}")
-  fi
-  for flags in "${order[@]}"; do
-    if engine_try_start "$flags"; then
-      printf '%s\n' "$flags" >"$ENGINE_FLAGS_FILE"
-      return 0
-    fi
+  # Nothing is remembered between starts: a failing flag set makes dockerd exit within ~2 s, and a
+  # remembered fallback would stick even after the cause is gone.
+  local flags
+  for flags in "" "--iptables=false --ip-masq=false" "--storage-driver=vfs" \
+    "--storage-driver=vfs --iptables=false --ip-masq=false"; do
+    if engine_try_start "$flags"; then return 0; fi
   done
   engine_log "could not start dockerd with any flag set; see $ENGINE_LOG"
   return 1
 }
 
+# pid of a dockerd that is alive but not answering (starting up, or shutting down: it closes the
+# API first and may then wait up to 15 s for containers). Starting a second one would fail on
+# /var/run/docker.pid and be mistaken for a bad flag set.
+engine_running_pid() {
+  local pid
+  for pid in "$(cat /var/run/docker.pid 2>/dev/null || true)" "$(engine_our_pid)"; do
+    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = dockerd ]; then echo "$pid"; return; fi
+  done
+}
+
+engine_wait_existing() {
+  local pid deadline
+  pid="$(engine_running_pid)"
+  [ -n "$pid" ] || return 0
+  engine_log "dockerd (pid $pid) is running but not answering; waiting up to ${ENGINE_WAIT_SECONDS}s"
+  deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
+  while [ "$SECONDS" -lt "$deadline" ] && [ -d "/proc/$pid" ]; do
+    if engine_answers; then return 0; fi
+    sleep 0.2
+  done
+  if [ -d "/proc/$pid" ] && ! engine_answers; then
+    engine_log "dockerd (pid $pid) neither answers nor exits; stop it (infra/container-engine.sh stop) and retry"
+    return 1
+  fi
+}
+
 engine_ensure() {
-  if command -v dockerd >/dev/null 2>&1 && engine_answers; then return 0; fi
+  if engine_answers && engine_have_tools; then return 0; fi
   mkdir -p "$ENGINE_DATA"
   # Serialise concurrent callers (parallel test projects, two terminals): one installs/starts,
   # the others wait and then find the engine answering.
   exec {engine_lock_fd}>"$ENGINE_DATA/engine.lock"
   flock "$engine_lock_fd"
+  engine_install
   if ! engine_answers; then
-    engine_install
+    engine_wait_existing
     if ! engine_answers; then engine_start; fi
   fi
   flock -u "$engine_lock_fd"
@@ -145,8 +141,9 @@ engine_stop() {
   if [ -z "$pid" ]; then engine_log "no dockerd started by this script is running"; return 0; fi
   engine_log "stopping dockerd (pid $pid)"
   engine_sudo kill -TERM "$pid"
-  for i in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  if [ -d "/proc/$pid" ]; then engine_log "dockerd $pid still running after 10s"; return 1; fi
+  # dockerd gives running containers up to 15 s (--shutdown-timeout) before killing them.
+  for i in $(seq 1 300); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  if [ -d "/proc/$pid" ]; then engine_log "dockerd $pid still running after 30s"; return 1; fi
   rm -f "$ENGINE_PIDFILE"
 }
 

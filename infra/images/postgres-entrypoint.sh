@@ -21,7 +21,7 @@ if [ "$(id -u)" = 0 ]; then
   # Root only prepares directories (a bind mount or copied-in files may be root-owned), then
   # re-runs this script as postgres. setpriv (util-linux) needs no PAM config, unlike su/runuser.
   mkdir -p "$PGDATA" /var/run/postgresql
-  chown -R postgres:postgres "$PGDATA"
+  find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
   chmod 700 "$PGDATA"
   chown postgres:postgres /var/run/postgresql
   chmod 3777 /var/run/postgresql

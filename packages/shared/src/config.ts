@@ -15,6 +15,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** For `main.ts`: the same, but a bad environment ends the process with the list, not a stack trace. */
+export function loadConfigOrExit<Schema extends z.ZodType>(schema: Schema): z.infer<Schema> {
+  try {
+    return loadConfig(schema);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
 /** Parses the environment once, at boot. Every failing variable is reported, not just the first. */
 export function loadConfig<Schema extends z.ZodType>(
   schema: Schema,

@@ -39,7 +39,8 @@ export function registerHealthRoute(
   app: FastifyInstance,
   { service, checks }: { service: string; checks: Record<string, HealthCheck> },
 ): void {
-  app.get('/health', async (_request, reply) => {
+  // Probes call this every few seconds: only failures are worth a log line.
+  app.get('/health', { logLevel: 'warn' }, async (_request, reply) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {

@@ -1,4 +1,4 @@
-export { ConfigError, configFragments, loadConfig } from './config.ts';
+export { ConfigError, configFragments, loadConfig, loadConfigOrExit } from './config.ts';
 export { type HealthCheck, postgresCheck, redisCheck, registerHealthRoute } from './health.ts';
 export { createHttpApp, type HttpAppOptions } from './http-app.ts';
 export { createLogger, type Logger, type LoggerOptions, REDACTED_KEYS } from './logger.ts';

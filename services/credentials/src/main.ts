@@ -3,7 +3,7 @@ import {
   createPool,
   createRedis,
   createShutdown,
-  loadConfig,
+  loadConfigOrExit,
   runMigrations,
   startTelemetry,
 } from '@sts/shared';
@@ -11,7 +11,7 @@ import { buildApp } from './app.ts';
 import { credentialsConfigSchema } from './config.ts';
 import { credentialsMigrations } from './db/migrations.ts';
 
-const config = loadConfig(credentialsConfigSchema);
+const config = loadConfigOrExit(credentialsConfigSchema);
 const telemetry = startTelemetry({
   serviceName: 'credentials',
   endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,

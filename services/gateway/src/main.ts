@@ -3,7 +3,7 @@ import {
   createPool,
   createRedis,
   createShutdown,
-  loadConfig,
+  loadConfigOrExit,
   runMigrations,
   startTelemetry,
 } from '@sts/shared';
@@ -11,7 +11,7 @@ import { buildApp } from './app.ts';
 import { gatewayConfigSchema } from './config.ts';
 import { gatewayMigrations } from './db/migrations.ts';
 
-const config = loadConfig(gatewayConfigSchema);
+const config = loadConfigOrExit(gatewayConfigSchema);
 const telemetry = startTelemetry({ serviceName: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL });
 const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });

@@ -3,7 +3,7 @@ import {
   createPool,
   createRedis,
   createShutdown,
-  loadConfig,
+  loadConfigOrExit,
   runMigrations,
   startTelemetry,
 } from '@sts/shared';
@@ -11,7 +11,7 @@ import { buildApp } from './app.ts';
 import { submitterConfigSchema } from './config.ts';
 import { submitterMigrations } from './db/migrations.ts';
 
-const config = loadConfig(submitterConfigSchema);
+const config = loadConfigOrExit(submitterConfigSchema);
 const telemetry = startTelemetry({ serviceName: 'submitter', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const logger = createLogger({ name: 'submitter', level: config.LOG_LEVEL });
 const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
