@@ -45,7 +45,7 @@ ensure_pnpm() {
 
 ensure_dependencies() {
   # pnpm itself skips work when the lockfile and node_modules agree.
-  (cd "$ROOT" && pnpm install --frozen-lockfile --prefer-offline --reporter=silent)
+  (cd "$ROOT" && pnpm install --frozen-lockfile --prefer-offline)
 }
 
 mkdir -p "$TOOLS"

@@ -1,0 +1,467 @@
+import { randomUUID } from 'node:crypto';
+import soap from 'soap';
+import type { DocumentId, EncryptedTaxCode, ExpenseDocument, Sender } from '../documents/expense-document.ts';
+import { buildSingleDocumentRequest } from '../documents/single-document-body.ts';
+import type { DocumentRules } from '../documents/validate-document.ts';
+import { lookupStsCode } from '../errors/lookup-sts-code.ts';
+import { readZipArchive } from '../files/zip-archive.ts';
+import { type EndpointVariant, endpointUrl, type StsService, wsdlPath } from './endpoints.ts';
+import { type DocumentError, parseErrorDetailCsv } from './error-detail-csv.ts';
+import { createSoapTransport, type TlsOptions, xopInclude } from './soap-transport.ts';
+import { failureFromCode, failureFromError, failWith, type StsResult, succeed } from './sts-call.ts';
+
+export interface StsClientOptions {
+  /** `STS_ENVIRONMENTS.test`, `STS_ENVIRONMENTS.production`, or a simulator's address. */
+  baseUrl: string;
+  variant?: EndpointVariant;
+  /** The STS user (codice fiscale or user code) and portal password, sent pre-emptively. */
+  auth: { user: string; password: string };
+  tls?: TlsOptions;
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+  /** How documents are checked before the single-document service (kit test identifiers in test). */
+  documentRules?: DocumentRules;
+}
+
+/** `datiProprietario` of an upload: in CLEAR there, unlike everywhere else (sts-protocol.md §2.2). */
+export interface UploadOwner {
+  regionCode?: string;
+  aslCode?: string;
+  ssaCode?: string;
+  taxCode?: string;
+}
+
+export interface UploadRequest {
+  /** 6–60 basic-Latin characters ending in `.zip`. */
+  fileName: string;
+  zip: Buffer;
+  encryptedPincode: string;
+  owner: UploadOwner;
+  /** Entratel intermediaries: the "codice fiscale-sede telematica". */
+  optional1?: string;
+  /** MTOM/XOP attachment (the default, as the kit asks) or base64 inside the envelope. */
+  transfer?: 'mtom' | 'inline';
+}
+
+export interface UploadReceipt {
+  protocol: string;
+  /** As the STS wrote it: `dd-MM-yyyy HH:mm:ss`. */
+  receivedAt: string;
+  description: string;
+  sizeBytes: number;
+  fileName: string;
+}
+
+export type OutcomeQuery =
+  | { encryptedPincode: string; protocol: string }
+  | { encryptedPincode: string; from: string; to: string };
+
+export interface UploadOutcome {
+  protocol: string;
+  sentAt: string;
+  /** EsitoInvii `stato`: 0 queued, 1 processing, 2 done, 3 done with errors, 5 rejected in processing, 9 rejected at reception. */
+  state: number;
+  description: string;
+  sent: number;
+  accepted: number;
+  warnings: number;
+  errors: number;
+}
+
+export interface StsNotice {
+  code: string;
+  description: string;
+}
+
+export interface StsMessage {
+  code: string;
+  description: string;
+  /** E error, W warning, S statistic/scarto; empty on the "Operazione eseguita correttamente" line. */
+  type: string;
+}
+
+export interface DocumentOutcome {
+  outcome: 'accepted' | 'accepted-with-warnings' | 'rejected';
+  protocol?: string;
+  messages: StsMessage[];
+}
+
+export interface StoredDocument {
+  id?: DocumentId;
+  paymentDate?: string;
+  totals: { expenseType: string; amount: string }[];
+  refundedTotals: { expenseType: string; amount: string }[];
+  protocol?: string;
+  fileName?: string;
+  sentOn?: string;
+  sendType?: string;
+  errors: StsMessage[];
+}
+
+/** The owner part of the single-document and query services: codice fiscale already encrypted. */
+export type EncryptedSender = Sender<EncryptedTaxCode>;
+
+const asArray = <T>(value: T | T[] | undefined | null): T[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+const decimal = (value: unknown) => Number(text(value)).toFixed(2);
+
+const toStsDate = (isoDate: string) => {
+  const [year, month, day] = isoDate.split('-');
+  return `${day}-${month}-${year}`;
+};
+
+function ownerArgs(sender: EncryptedSender | undefined) {
+  if (!sender) return undefined;
+  if (sender.kind === 'professional') return { cfProprietario: sender.taxCode.encrypted };
+  return {
+    codiceRegione: sender.regionCode,
+    codiceAsl: sender.aslCode,
+    codiceSSA: sender.ssaCode,
+    ...(sender.taxCode ? { cfProprietario: sender.taxCode.encrypted } : {}),
+  };
+}
+
+const documentIdArgs = (id: DocumentId) => ({
+  pIva: id.vatNumber,
+  dataEmissione: id.issueDate,
+  numDocumentoFiscale: { dispositivo: id.device, numDocumento: id.number },
+});
+
+const messagesOf = (list: unknown): StsMessage[] =>
+  asArray((list as { messaggio?: unknown } | undefined)?.messaggio).map((message) => {
+    const m = message as Record<string, unknown>;
+    return { code: text(m.codice), description: text(m.descrizione), type: text(m.tipo) };
+  });
+
+/** A message that says the credential (not the document) is wrong stops the credential. */
+function credentialFailureIn(messages: readonly StsMessage[]) {
+  for (const message of messages) {
+    const entry = lookupStsCode(message.code, 'message', {
+      text: message.description,
+      messageType: message.type,
+    });
+    if (entry.class === 'credential') return failureFromCode(message.code, message.description, 'message');
+  }
+  return undefined;
+}
+
+/**
+ * Talks to every Sistema TS 730 service for one credential, over SOAP clients built by node-soap
+ * from the official WSDLs. Every call returns an `StsResult`: never throws for anything the STS or
+ * the network did.
+ */
+export function createStsClient(options: StsClientOptions) {
+  const variant = options.variant ?? 'standard';
+  const transport = createSoapTransport({
+    basicAuth: options.auth,
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.responseTimeoutMs ? { responseTimeoutMs: options.responseTimeoutMs } : {}),
+  });
+  const clients = new Map<StsService, Promise<soap.Client>>();
+
+  function clientFor(service: StsService): Promise<soap.Client> {
+    let client = clients.get(service);
+    if (!client) {
+      client = soap.createClientAsync(wsdlPath(service), {
+        httpClient: transport as unknown as soap.IHttpClient,
+        endpoint: endpointUrl(options.baseUrl, variant, service),
+      });
+      clients.set(service, client);
+    }
+    return client;
+  }
+
+  /** Calls `method` and hands back node-soap's parsed answer, or the failure it ended in. */
+  async function call(
+    service: StsService,
+    method: string,
+    args: unknown,
+    callOptions: Record<string, unknown> = {},
+  ): Promise<StsResult<Record<string, unknown>>> {
+    const client = await clientFor(service);
+    try {
+      const [result] = (await client[`${method}Async`](args, callOptions)) as [
+        Record<string, unknown> | null,
+      ];
+      return succeed(result ?? {});
+    } catch (error) {
+      return failWith(failureFromError(error));
+    }
+  }
+
+  return {
+    /** `inviaFileMtom`: one zip, answered with a reception protocol (processing comes later). */
+    async uploadFile(request: UploadRequest): Promise<StsResult<UploadReceipt>> {
+      const mtom = (request.transfer ?? 'mtom') === 'mtom';
+      const contentId = `${randomUUID()}@sts`;
+      // Keys in the schema's order: node-soap writes them as given.
+      const args = {
+        nomeFileAllegato: request.fileName,
+        pincodeInvianteCifrato: request.encryptedPincode,
+        datiProprietario: {
+          ...(request.owner.regionCode ? { codiceRegione: request.owner.regionCode } : {}),
+          ...(request.owner.aslCode ? { codiceAsl: request.owner.aslCode } : {}),
+          ...(request.owner.ssaCode ? { codiceSSA: request.owner.ssaCode } : {}),
+          ...(request.owner.taxCode ? { cfProprietario: request.owner.taxCode } : {}),
+        },
+        ...(request.optional1 ? { opzionale1: request.optional1 } : {}),
+        documento: mtom ? xopInclude(contentId) : request.zip.toString('base64'),
+      };
+      const answer = await call(
+        'upload',
+        'inviaFileMtom',
+        args,
+        mtom ? { attachments: [{ contentId, mimeType: 'application/zip', body: request.zip }] } : {},
+      );
+      if (!answer.ok) return answer;
+      const receipt = (answer.value.return ?? {}) as Record<string, unknown>;
+      const code = text(receipt.codiceEsito);
+      if (code !== '000')
+        return failWith(failureFromCode(code, text(receipt.descrizioneEsito), 'upload-result'));
+      return succeed({
+        protocol: text(receipt.protocollo),
+        receivedAt: text(receipt.dataAccoglienza),
+        description: text(receipt.descrizioneEsito),
+        sizeBytes: Number(text(receipt.dimensioneFileAllegato)),
+        fileName: text(receipt.nomeFileAllegato),
+      });
+    },
+
+    /** `EsitoInvii`, by protocol or by date range (`YYYY-MM-DD`, sent as the STS's `dd-mm-yyyy`). */
+    async getOutcomes(
+      query: OutcomeQuery,
+    ): Promise<StsResult<{ found: boolean; uploads: UploadOutcome[]; notices: StsNotice[] }>> {
+      const input =
+        'protocol' in query
+          ? { pinCode: query.encryptedPincode, protocollo: query.protocol }
+          : {
+              pinCode: query.encryptedPincode,
+              dataInizio: toStsDate(query.from),
+              dataFine: toStsDate(query.to),
+            };
+      const answer = await call('outcome', 'EsitoInvii', { DatiInputRichiesta: input });
+      if (!answer.ok) return answer;
+      const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
+      const notices = negativeNotices(output);
+      const refusal = refusalIn(notices, 'status-call');
+      if (refusal) return failWith(refusal);
+      const positive = (output.esitiPositivi ?? {}) as Record<string, unknown>;
+      const uploads = asArray(positive.dettagliEsito).map((detail) => {
+        const d = detail as Record<string, unknown>;
+        return {
+          protocol: text(d.protocollo),
+          sentAt: text(d.dataInvio),
+          state: Number(text(d.stato)),
+          description: text(d.descrizione),
+          sent: Number(text(d.nInviati)),
+          accepted: Number(text(d.nAccolti)),
+          warnings: Number(text(d.nWarnings)),
+          errors: Number(text(d.nErrori)),
+        };
+      });
+      return succeed({ found: text(output.esitoChiamata) === '0', uploads, notices });
+    },
+
+    /** `DettaglioErrori`: the per-document errors of a processed upload, from the zipped CSV. */
+    async getErrorDetail(query: {
+      encryptedPincode: string;
+      protocol: string;
+    }): Promise<
+      StsResult<{ available: true; errors: DocumentError[] } | { available: false; notices: StsNotice[] }>
+    > {
+      const answer = await call('errorDetail', 'DettaglioErrori', {
+        DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol },
+      });
+      if (!answer.ok) return answer;
+      const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
+      const notices = negativeNotices(output);
+      const refusal = refusalIn(notices, 'error-detail-call');
+      if (refusal) return failWith(refusal);
+      const csv = text(
+        ((output.esitiPositivi ?? {}) as { dettagliEsito?: { csv?: unknown } }).dettagliEsito?.csv,
+      );
+      if (text(output.esitoChiamata) !== '0' || !csv) return succeed({ available: false, notices });
+      try {
+        const { content } = readZipArchive(Buffer.from(csv, 'base64'));
+        return succeed({ available: true, errors: parseErrorDetailCsv(content) });
+      } catch (error) {
+        return failWith(failureFromError(new Error(`unreadable error detail: ${(error as Error).message}`)));
+      }
+    },
+
+    /** `RicevutaPdf`: the PDF receipt of an upload. */
+    async getPdfReceipt(query: {
+      encryptedPincode: string;
+      protocol: string;
+    }): Promise<StsResult<{ available: true; pdf: Buffer } | { available: false; notices: StsNotice[] }>> {
+      const answer = await call('pdfReceipt', 'RicevutaPdf', {
+        DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol },
+      });
+      if (!answer.ok) return answer;
+      const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
+      const notices = negativeNotices(output);
+      const refusal = refusalIn(notices, 'pdf-receipt-call');
+      if (refusal) return failWith(refusal);
+      const pdf = text(
+        ((output.esitiPositivi ?? {}) as { dettagliEsito?: { pdf?: unknown } }).dettagliEsito?.pdf,
+      );
+      if (text(output.esitoChiamata) !== '0' || !pdf) return succeed({ available: false, notices });
+      return succeed({ available: true, pdf: Buffer.from(pdf, 'base64') });
+    },
+
+    /**
+     * The single-document service: `Inserimento`, `Variazione`, `Rimborso` or `Cancellazione`,
+     * by the document's operation. The body is built (and validated) by `buildSingleDocumentRequest`.
+     */
+    async sendDocument(request: {
+      encryptedPincode: string;
+      sender?: EncryptedSender;
+      document: ExpenseDocument;
+    }): Promise<StsResult<DocumentOutcome>> {
+      const body = buildSingleDocumentRequest({
+        header: {
+          encryptedPincode: request.encryptedPincode,
+          ...(request.sender ? { sender: request.sender } : {}),
+        },
+        document: request.document,
+        ...(options.documentRules ? { rules: options.documentRules } : {}),
+      });
+      const method = SINGLE_DOCUMENT_METHODS[request.document.operation];
+      const answer = await call('singleDocument', method, { _xml: body.xml });
+      if (!answer.ok) return answer;
+      const messages = messagesOf(answer.value.listaMessaggi);
+      const credentialFailure = credentialFailureIn(messages);
+      if (credentialFailure) return failWith(credentialFailure);
+      const code = text(answer.value.esitoChiamata);
+      const outcome = code === '0' ? 'accepted' : code === '2' ? 'accepted-with-warnings' : 'rejected';
+      const protocol = text(answer.value.protocollo);
+      return succeed({ outcome, ...(protocol ? { protocol } : {}), messages });
+    },
+
+    /** `InterrogazionePuntuale`: what the STS holds for one document, whichever way it was sent. */
+    async queryDocument(query: {
+      encryptedPincode: string;
+      sender?: EncryptedSender;
+      documentId: DocumentId;
+    }): Promise<StsResult<{ found: boolean; document?: StoredDocument; messages: StsMessage[] }>> {
+      const owner = ownerArgs(query.sender);
+      const answer = await call('pointQuery', 'InterrogazionePuntuale', {
+        pincode: query.encryptedPincode,
+        ...(owner ? { Proprietario: owner } : {}),
+        idDocumentoFiscale: documentIdArgs(query.documentId),
+      });
+      if (!answer.ok) return answer;
+      const messages = messagesOf(answer.value.listaMessaggi);
+      const credentialFailure = credentialFailureIn(messages);
+      if (credentialFailure) return failWith(credentialFailure);
+      const stored = answer.value.documentoFiscale as Record<string, unknown> | undefined;
+      if (!stored) return succeed({ found: false, messages });
+      const id = stored.idDocumentoFiscale as Record<string, unknown> | undefined;
+      const number = (id?.numDocumentoFiscale ?? {}) as Record<string, unknown>;
+      const totals = (list: unknown) =>
+        asArray(list).map((item) => {
+          const t = item as Record<string, unknown>;
+          return { expenseType: text(t.tipoSpesa), amount: decimal(t.importo) };
+        });
+      return succeed({
+        found: true,
+        messages,
+        document: {
+          ...(id
+            ? {
+                id: {
+                  vatNumber: text(id.pIva),
+                  issueDate: text(id.dataEmissione),
+                  device: Number(text(number.dispositivo)),
+                  number: text(number.numDocumento),
+                },
+              }
+            : {}),
+          ...(stored.dataPagamento ? { paymentDate: text(stored.dataPagamento) } : {}),
+          totals: totals(stored.totaliVociSpesa),
+          refundedTotals: totals(stored.totaliVociSpesaRimborsate),
+          ...(stored.protocollo ? { protocol: text(stored.protocollo) } : {}),
+          ...(stored.nomeFile ? { fileName: text(stored.nomeFile) } : {}),
+          ...(stored.dataInvio ? { sentOn: text(stored.dataInvio) } : {}),
+          ...(stored.tipoInvio ? { sendType: text(stored.tipoInvio) } : {}),
+          errors: asArray((stored.listaErroriDocumento as { errore?: unknown } | undefined)?.errore).map(
+            (e) => {
+              const m = e as Record<string, unknown>;
+              return { code: text(m.codice), description: text(m.descrizione), type: text(m.tipo) };
+            },
+          ),
+        },
+      });
+    },
+
+    /** `ReportMensile`: the month's documents as the STS holds them (`report.csv` inside a zip). */
+    async getMonthlyReport(query: {
+      encryptedPincode: string;
+      sender?: EncryptedSender;
+      /** `YYYY-MM`. */
+      month: string;
+      /** `tipoEstrazione`, one character; the kit's sample uses `I`. */
+      extraction?: string;
+    }): Promise<StsResult<{ available: true; csv: string } | { available: false; messages: StsMessage[] }>> {
+      const owner = ownerArgs(query.sender);
+      const answer = await call('monthlyReport', 'ReportMensile', {
+        pincode: query.encryptedPincode,
+        ...(owner ? { Proprietario: owner } : {}),
+        annoMese: query.month.replace('-', ''),
+        tipoEstrazione: query.extraction ?? 'I',
+      });
+      if (!answer.ok) return answer;
+      const messages = messagesOf(answer.value.listaMessaggi);
+      const credentialFailure = credentialFailureIn(messages);
+      if (credentialFailure) return failWith(credentialFailure);
+      const file = text(answer.value.fileCSV);
+      if (!file) return succeed({ available: false, messages });
+      try {
+        const { content } = readZipArchive(Buffer.from(file, 'base64'));
+        return succeed({ available: true, csv: content.toString('latin1') });
+      } catch (error) {
+        return failWith(
+          failureFromError(new Error(`unreadable monthly report: ${(error as Error).message}`)),
+        );
+      }
+    },
+
+    /** Closes the kept-alive connections. */
+    close() {
+      transport.close();
+    },
+  };
+}
+
+export type StsClient = ReturnType<typeof createStsClient>;
+
+const SINGLE_DOCUMENT_METHODS = {
+  insert: 'Inserimento',
+  update: 'Variazione',
+  refund: 'Rimborso',
+  cancel: 'Cancellazione',
+} as const;
+
+function negativeNotices(output: Record<string, unknown>): StsNotice[] {
+  const negative = (output.esitiNegativi ?? {}) as { dettaglioEsitoNegativo?: unknown };
+  return asArray(negative.dettaglioEsitoNegativo).map((notice) => {
+    const n = notice as Record<string, unknown>;
+    return { code: text(n.codice), description: text(n.descrizione) };
+  });
+}
+
+/** A negative notice that is about the credential (a wrong pincode…) fails the whole call. */
+function refusalIn(
+  notices: readonly StsNotice[],
+  context: 'status-call' | 'error-detail-call' | 'pdf-receipt-call',
+) {
+  for (const notice of notices) {
+    const entry = lookupStsCode(notice.code, context, { text: notice.description });
+    if (entry.class === 'credential' || entry.class === 'transient') {
+      return failureFromCode(notice.code, notice.description, context);
+    }
+  }
+  return undefined;
+}
