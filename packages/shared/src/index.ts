@@ -24,5 +24,29 @@ export {
   problemPlugin,
 } from './problem.ts';
 export { createRedis, type Redis } from './redis.ts';
+export {
+  createServiceTokenSigner,
+  createServiceTokenVerifier,
+  forbidden,
+  loadServiceTokenKeys,
+  MAX_SERVICE_TOKEN_LIFETIME_SECONDS,
+  MIN_SERVICE_TOKEN_KEY_BYTES,
+  parseServiceTokenKeys,
+  SERVICE_TOKEN_PROBLEMS,
+  type ServiceTokenAuthOptions,
+  type ServiceTokenClaims,
+  type ServiceTokenKey,
+  type ServiceTokenProblem,
+  type ServiceTokenRequest,
+  type ServiceTokenSigner,
+  type ServiceTokenSignerOptions,
+  type ServiceTokenVerification,
+  type ServiceTokenVerifier,
+  type ServiceTokenVerifierOptions,
+  serviceTokenAuth,
+  serviceTokenConfigFragment,
+  serviceTokenOf,
+  unauthenticated,
+} from './service-token/index.ts';
 export { createShutdown, type Shutdown } from './shutdown.ts';
 export { startTelemetry, type Telemetry } from './telemetry.ts';

@@ -16,3 +16,8 @@ export * from './files/precompilata-builder.ts';
 export * from './files/precompilata-parser.ts';
 export * from './files/xsd-validation.ts';
 export * from './files/zip-archive.ts';
+export * from './soap/endpoints.ts';
+export * from './soap/error-detail-csv.ts';
+export { type MtomAttachment, type TlsOptions, TransportError } from './soap/soap-transport.ts';
+export * from './soap/sts-call.ts';
+export * from './soap/sts-client.ts';

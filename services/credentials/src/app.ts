@@ -3,23 +3,140 @@ import {
   type Logger,
   type Pool,
   postgresCheck,
+  problemPlugin,
   type Redis,
   redisCheck,
   registerHealthRoute,
+  type ServiceTokenVerifier,
+  serviceTokenAuth,
 } from '@sts/shared';
-import type { FastifyInstance } from 'fastify';
+import type { SanitelEncryptor } from '@sts/sts';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  OPERATOR_PREFIX,
+  registerInternalCredentialRoutes,
+  registerSharedCredentialRoutes,
+} from './credentials/credential-routes.ts';
+import { type CredentialPolicy, createCredentialService } from './credentials/credential-service.ts';
+import type { Environment } from './credentials/credential-validation.ts';
+import { createDatabase } from './db/database.ts';
+import { createCredentialEvents } from './events/credential-events.ts';
+import { type CredentialMetrics, createCredentialMetrics } from './health/credential-metrics.ts';
+import { createLeaseService } from './leases/lease-service.ts';
+import { operatorAuth, operatorContext } from './operators/operator-auth.ts';
+import type { StsClientFactory } from './sts/sts-client-factory.ts';
+import { createEnvelopeEncryption } from './vault/envelope-encryption.ts';
+import type { Keyring } from './vault/keyring.ts';
+import { createSecretVault } from './vault/secret-vault.ts';
+
+/** Mutual TLS for operators' CNS cards: the server's own certificate and the CAs of the cards. */
+export interface OperatorTls {
+  cert: string;
+  key: string;
+  /** PEM of the CNS issuing CAs; a client certificate must chain to one of them. */
+  clientCa: string | string[];
+}
 
 export interface CredentialsDeps {
   logger: Logger;
   pool: Pool;
   redis: Redis;
+  clock?: () => Date;
+  keyring: Keyring;
+  /** SanitelCF encryptors per environment (the test one may be the simulator's stand-in). */
+  sanitel: Record<Environment, SanitelEncryptor>;
+  stsClientFactory: StsClientFactory;
+  serviceTokens: ServiceTokenVerifier;
+  policy?: Partial<CredentialPolicy>;
+  leaseTtlMs?: number;
+  metrics?: CredentialMetrics;
+  operatorTls?: OperatorTls;
 }
 
-export function buildApp({ logger, pool, redis }: CredentialsDeps): FastifyInstance {
-  const app = createHttpApp({ logger });
+export const DEFAULT_POLICY: CredentialPolicy = {
+  passwordValidityDays: 90,
+  expiryWarningDays: [14, 7, 3, 1],
+  testPauseAfterFailureMs: 6 * 3_600_000,
+  testCall: 'point-query',
+  testLockTtlMs: 5 * 60_000,
+};
+
+const BODY_LIMIT = 256 * 1024;
+
+function createServer(logger: Logger, tls: OperatorTls | undefined): FastifyInstance {
+  if (!tls) return createHttpApp({ logger, bodyLimit: BODY_LIMIT });
+  // HTTPS that asks every client for a certificate without demanding one: token callers connect
+  // without, operators with their CNS card; operatorAuth decides per route.
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    https: {
+      cert: tls.cert,
+      key: tls.key,
+      ca: tls.clientCa,
+      requestCert: true,
+      rejectUnauthorized: false,
+      // Many CNS cards in circulation carry RSA-1024 keys, which OpenSSL 3's default security
+      // level 2 refuses ("ee key too small"); level 1 accepts them (and nothing weaker).
+      ciphers: 'DEFAULT:@SECLEVEL=1',
+    },
+  });
+  void app.register(problemPlugin);
+  return app as unknown as FastifyInstance;
+}
+
+export function buildApp(deps: CredentialsDeps): FastifyInstance {
+  const { logger, pool, redis } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const metrics = deps.metrics ?? createCredentialMetrics();
+  const db = createDatabase(pool);
+  const envelope = createEnvelopeEncryption(deps.keyring);
+  const events = createCredentialEvents({
+    redis,
+    logger,
+    onFailure: () => metrics.increment('credentials_events_publish_failures_total'),
+  });
+  const credentials = createCredentialService({
+    db,
+    redis,
+    logger,
+    clock,
+    vault: createSecretVault(envelope),
+    events,
+    metrics,
+    stsClientFactory: deps.stsClientFactory,
+    sanitel: deps.sanitel,
+    policy: { ...DEFAULT_POLICY, ...deps.policy },
+  });
+  const leases = createLeaseService({
+    db,
+    clock,
+    credentials,
+    metrics,
+    sanitel: deps.sanitel,
+    leaseTtlMs: deps.leaseTtlMs ?? 5 * 60_000,
+  });
+
+  const app = createServer(logger, deps.operatorTls);
   registerHealthRoute(app, {
     service: 'credentials',
     checks: { postgres: postgresCheck(pool), redis: redisCheck(redis) },
+  });
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4').send(await metrics.render(db, clock())),
+  );
+  void app.register(async (internal) => {
+    await internal.register(serviceTokenAuth, { verifier: deps.serviceTokens });
+    registerInternalCredentialRoutes(internal, { service: credentials, leases });
+  });
+  void app.register(async (operators) => {
+    await operators.register(operatorAuth);
+    registerSharedCredentialRoutes(operators, {
+      prefix: OPERATOR_PREFIX,
+      service: credentials,
+      contextOf: operatorContext,
+    });
   });
   return app;
 }

@@ -1,5 +1,16 @@
-import { configFragments } from '@sts/shared';
+import { configFragments, serviceTokenConfigFragment } from '@sts/shared';
 import { z } from 'zod';
+
+const commaList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+const dayList = z
+  .string()
+  .regex(/^\s*\d{1,3}(\s*,\s*\d{1,3})*\s*$/, 'must be a comma list of days, e.g. 14,7,3,1')
+  .transform((text) => text.split(',').map((item) => Number(item.trim())));
 
 export const credentialsConfigSchema = z.object({
   ...configFragments.service,
@@ -8,6 +19,41 @@ export const credentialsConfigSchema = z.object({
   ...configFragments.postgres,
   ...configFragments.redis,
   ...configFragments.telemetry,
+
+  // Master keys wrapping the per-credential data keys: `v1:<base64 32 bytes>,v2:…` inline or in a
+  // file, and the version new data keys are wrapped with (src/vault/keyring.ts).
+  CREDENTIALS_MASTER_KEYS: z.string().min(1).optional(),
+  CREDENTIALS_MASTER_KEYS_FILE: z.string().min(1).optional(),
+  CREDENTIALS_ACTIVE_MASTER_KEY: z.string().min(1).optional(),
+
+  // Service tokens from the gateway and the submitter (packages/shared/src/service-token).
+  ...serviceTokenConfigFragment,
+  SERVICE_TOKEN_TRUSTED_ISSUERS: commaList.default(['gateway', 'submitter']),
+
+  // The SanitelCF certificate pincodes are encrypted with; the test environment may use another
+  // (the simulator's stand-in). Defaults: the kit's certificate, outside production only.
+  SANITEL_CERTIFICATE_FILE: z.string().min(1).optional(),
+  SANITEL_TEST_CERTIFICATE_FILE: z.string().min(1).optional(),
+
+  // Where the STS lives, per environment (the simulator's address in development).
+  STS_TEST_BASE_URL: z.url().default('https://invioSS730pTest.sanita.finanze.it'),
+  STS_PRODUCTION_BASE_URL: z.url().default('https://invioSS730p.sanita.finanze.it'),
+  /** Extra CA for the test host (default: the kit's "CA Agenzia delle Entrate Test"). */
+  STS_TEST_CA_FILE: z.string().min(1).optional(),
+  STS_RESPONSE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+
+  // Credential lifecycle.
+  CREDENTIALS_PASSWORD_VALIDITY_DAYS: z.coerce.number().int().min(1).max(365).default(90),
+  CREDENTIALS_EXPIRY_WARNING_DAYS: dayList.default([14, 7, 3, 1]),
+  CREDENTIALS_EXPIRY_CHECK_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  CREDENTIALS_TEST_PAUSE_AFTER_FAILURE_MINUTES: z.coerce.number().int().min(0).default(360),
+  CREDENTIALS_TEST_CALL: z.enum(['point-query', 'outcome-query']).default('point-query'),
+  CREDENTIALS_LEASE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+
+  // Operators with CNS cards: mutual TLS on this service's port. All three, or none.
+  CREDENTIALS_TLS_CERT_FILE: z.string().min(1).optional(),
+  CREDENTIALS_TLS_KEY_FILE: z.string().min(1).optional(),
+  CREDENTIALS_OPERATOR_CA_FILE: z.string().min(1).optional(),
 });
 
 export type CredentialsConfig = z.infer<typeof credentialsConfigSchema>;

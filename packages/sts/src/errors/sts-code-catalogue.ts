@@ -592,6 +592,16 @@ const says = (faultstring: string, words: string) => faultstring.toLowerCase().i
 /** In match order: the first whose `matches` holds wins. */
 export const STS_FAULTS: readonly StsFaultEntry[] = [
   fault(
+    'account-locked',
+    'Errore generico di autenticazione: utenza bloccata',
+    'credential',
+    'ours',
+    'MED15 §1.2 (more than 8 wrong attempts disable the user); no source gives the fault text: matched on the words, as our simulator writes them',
+    (f) => /bloccat|disabilitat|disattivat|sospes/i.test(f.faultstring),
+    `L’utenza del Sistema TS risulta bloccata, di solito dopo troppi tentativi con una password errata. ${SUSPENDED_IT} Solo l’ente che ha rilasciato le credenziali (ASL, Ordine o Sistema TS) può riattivarla con una nuova password: richiederla, poi aggiornare la credenziale e ripetere il test.`,
+    `The Sistema TS user is locked, usually after too many attempts with a wrong password. ${SUSPENDED_EN} Only the body that issued the credentials (ASL, professional board or Sistema TS) can re-enable it with a new password: ask for it, then update the credential and run the test again.`,
+  ),
+  fault(
     'authentication',
     'Errore generico di autenticazione',
     'credential',

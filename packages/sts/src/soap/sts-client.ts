@@ -14,8 +14,10 @@ export interface StsClientOptions {
   /** `STS_ENVIRONMENTS.test`, `STS_ENVIRONMENTS.production`, or a simulator's address. */
   baseUrl: string;
   variant?: EndpointVariant;
-  /** The STS user (codice fiscale or user code) and portal password, sent pre-emptively. */
-  auth: { user: string; password: string };
+  /** The STS user (codice fiscale or user code) and portal password, sent pre-emptively; absent for client-certificate-only credentials. */
+  auth?: { user: string; password: string };
+  /** `opzionale1` on every call: Entratel intermediaries put their "codice fiscale-sede telematica" here. */
+  optional1?: string;
   tls?: TlsOptions;
   connectTimeoutMs?: number;
   responseTimeoutMs?: number;
@@ -134,9 +136,19 @@ const messagesOf = (list: unknown): StsMessage[] =>
     return { code: text(m.codice), description: text(m.descrizione), type: text(m.tipo) };
   });
 
+/**
+ * The numbered codes of the upload table (002–114: pincode, user, owner, delegation) name the same
+ * credential problems wherever they appear, so a message or notice carrying one is read with that
+ * table (inferred: the query and receipt specs do not list codes of their own).
+ */
+const isCredentialCode = (code: string) =>
+  /^\d{3}$/.test(code.trim()) && lookupStsCode(code, 'upload-result').class === 'credential';
+
 /** A message that says the credential (not the document) is wrong stops the credential. */
 function credentialFailureIn(messages: readonly StsMessage[]) {
   for (const message of messages) {
+    if (isCredentialCode(message.code))
+      return failureFromCode(message.code, message.description, 'upload-result');
     const entry = lookupStsCode(message.code, 'message', {
       text: message.description,
       messageType: message.type,
@@ -154,12 +166,13 @@ function credentialFailureIn(messages: readonly StsMessage[]) {
 export function createStsClient(options: StsClientOptions) {
   const variant = options.variant ?? 'standard';
   const transport = createSoapTransport({
-    basicAuth: options.auth,
+    ...(options.auth ? { basicAuth: options.auth } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.responseTimeoutMs ? { responseTimeoutMs: options.responseTimeoutMs } : {}),
   });
   const clients = new Map<StsService, Promise<soap.Client>>();
+  const optional = options.optional1 ? { opzionale1: options.optional1 } : {};
 
   function clientFor(service: StsService): Promise<soap.Client> {
     let client = clients.get(service);
@@ -206,7 +219,9 @@ export function createStsClient(options: StsClientOptions) {
           ...(request.owner.ssaCode ? { codiceSSA: request.owner.ssaCode } : {}),
           ...(request.owner.taxCode ? { cfProprietario: request.owner.taxCode } : {}),
         },
-        ...(request.optional1 ? { opzionale1: request.optional1 } : {}),
+        ...((request.optional1 ?? options.optional1)
+          ? { opzionale1: request.optional1 ?? options.optional1 }
+          : {}),
         documento: mtom ? xopInclude(contentId) : request.zip.toString('base64'),
       };
       const answer = await call(
@@ -233,14 +248,13 @@ export function createStsClient(options: StsClientOptions) {
     async getOutcomes(
       query: OutcomeQuery,
     ): Promise<StsResult<{ found: boolean; uploads: UploadOutcome[]; notices: StsNotice[] }>> {
-      const input =
-        'protocol' in query
-          ? { pinCode: query.encryptedPincode, protocollo: query.protocol }
-          : {
-              pinCode: query.encryptedPincode,
-              dataInizio: toStsDate(query.from),
-              dataFine: toStsDate(query.to),
-            };
+      const input = {
+        pinCode: query.encryptedPincode,
+        ...('protocol' in query
+          ? { protocollo: query.protocol }
+          : { dataInizio: toStsDate(query.from), dataFine: toStsDate(query.to) }),
+        ...optional,
+      };
       const answer = await call('outcome', 'EsitoInvii', { DatiInputRichiesta: input });
       if (!answer.ok) return answer;
       const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
@@ -272,7 +286,7 @@ export function createStsClient(options: StsClientOptions) {
       StsResult<{ available: true; errors: DocumentError[] } | { available: false; notices: StsNotice[] }>
     > {
       const answer = await call('errorDetail', 'DettaglioErrori', {
-        DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol },
+        DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol, ...optional },
       });
       if (!answer.ok) return answer;
       const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
@@ -297,7 +311,7 @@ export function createStsClient(options: StsClientOptions) {
       protocol: string;
     }): Promise<StsResult<{ available: true; pdf: Buffer } | { available: false; notices: StsNotice[] }>> {
       const answer = await call('pdfReceipt', 'RicevutaPdf', {
-        DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol },
+        DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol, ...optional },
       });
       if (!answer.ok) return answer;
       const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
@@ -348,6 +362,7 @@ export function createStsClient(options: StsClientOptions) {
     }): Promise<StsResult<{ found: boolean; document?: StoredDocument; messages: StsMessage[] }>> {
       const owner = ownerArgs(query.sender);
       const answer = await call('pointQuery', 'InterrogazionePuntuale', {
+        ...optional,
         pincode: query.encryptedPincode,
         ...(owner ? { Proprietario: owner } : {}),
         idDocumentoFiscale: documentIdArgs(query.documentId),
@@ -407,6 +422,7 @@ export function createStsClient(options: StsClientOptions) {
     }): Promise<StsResult<{ available: true; csv: string } | { available: false; messages: StsMessage[] }>> {
       const owner = ownerArgs(query.sender);
       const answer = await call('monthlyReport', 'ReportMensile', {
+        ...optional,
         pincode: query.encryptedPincode,
         ...(owner ? { Proprietario: owner } : {}),
         annoMese: query.month.replace('-', ''),
@@ -458,6 +474,8 @@ function refusalIn(
   context: 'status-call' | 'error-detail-call' | 'pdf-receipt-call',
 ) {
   for (const notice of notices) {
+    if (isCredentialCode(notice.code))
+      return failureFromCode(notice.code, notice.description, 'upload-result');
     const entry = lookupStsCode(notice.code, context, { text: notice.description });
     if (entry.class === 'credential' || entry.class === 'transient') {
       return failureFromCode(notice.code, notice.description, context);

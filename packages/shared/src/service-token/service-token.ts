@@ -1,0 +1,252 @@
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Service tokens: short-lived, HMAC-SHA256 signed bearer tokens that one of our services gives
+ * another, saying who calls (issuer service and actor), for which tenant, with which scopes.
+ *
+ * The format is a compact JWS with `alg: HS256` (header.payload.signature, base64url, no padding),
+ * so any JWT tool can read one while debugging. Only HS256 is accepted and the key is chosen by
+ * `kid`: `alg: none` and algorithm confusion are impossible by construction.
+ */
+
+/** What a verified token says. */
+export interface ServiceTokenClaims {
+  /** Issuer: the calling service (`gateway`, `submitter`). */
+  issuer: string;
+  /** Audience: the service the token is for (`credentials`). */
+  audience: string;
+  /** The tenant the call acts for; every lookup is confined to it. */
+  tenantId: string;
+  /** Who is behind the call (an API key id, a user, a worker): for the audit log. */
+  subject: string;
+  scopes: readonly string[];
+  issuedAt: Date;
+  expiresAt: Date;
+  /** Unique per token, for correlating audit lines. */
+  tokenId: string;
+  /** Which signing key was used. */
+  keyId: string;
+}
+
+/** A named HMAC key. Several may be configured so keys rotate without downtime. */
+export interface ServiceTokenKey {
+  id: string;
+  secret: Buffer;
+}
+
+/** Why a token was refused. Stable codes; messages never repeat the token. */
+export const SERVICE_TOKEN_PROBLEMS = [
+  'malformed',
+  'unsupported-algorithm',
+  'unknown-key',
+  'bad-signature',
+  'expired',
+  'not-yet-valid',
+  'lifetime-too-long',
+  'wrong-audience',
+  'untrusted-issuer',
+  'missing-claim',
+] as const;
+export type ServiceTokenProblem = (typeof SERVICE_TOKEN_PROBLEMS)[number];
+
+export type ServiceTokenVerification =
+  | { ok: true; claims: ServiceTokenClaims }
+  | { ok: false; problem: ServiceTokenProblem; message: string };
+
+/** The smallest HMAC-SHA256 key we accept: 256 bits, as RFC 7518 §3.2 asks. */
+export const MIN_SERVICE_TOKEN_KEY_BYTES = 32;
+/** Upper bound of a token's lifetime: they are minted per call or per job, never stored. */
+export const MAX_SERVICE_TOKEN_LIFETIME_SECONDS = 300;
+const DEFAULT_LIFETIME_SECONDS = 60;
+const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+const MAX_TOKEN_LENGTH = 4096;
+const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const base64url = (input: Buffer | string) => Buffer.from(input).toString('base64url');
+const signature = (secret: Buffer, signingInput: string) =>
+  createHmac('sha256', secret).update(signingInput).digest();
+
+/**
+ * Reads keys from configuration: `id:base64secret` pairs separated by commas or newlines, e.g.
+ * `k2026a:3q2+7w==…,k2025b:…`. Every secret must hold at least 32 bytes.
+ */
+export function parseServiceTokenKeys(text: string): ServiceTokenKey[] {
+  const keys: ServiceTokenKey[] = [];
+  const entries = text
+    .split(/[\n,]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const [index, entry] of entries.entries()) {
+    const separator = entry.indexOf(':');
+    const id = separator > 0 ? entry.slice(0, separator) : '';
+    if (!ID_PATTERN.test(id)) {
+      throw new Error(
+        `service token key #${index + 1}: write it as <key id>:<base64 secret>; the id is 1-64 letters, digits, '.', '_', ':' or '-'`,
+      );
+    }
+    const secret = Buffer.from(entry.slice(separator + 1), 'base64');
+    if (secret.length < MIN_SERVICE_TOKEN_KEY_BYTES) {
+      throw new Error(
+        `service token key ${id}: the secret must decode to at least ${MIN_SERVICE_TOKEN_KEY_BYTES} bytes (generate one with: openssl rand -base64 32)`,
+      );
+    }
+    if (keys.some((key) => key.id === id)) throw new Error(`service token key ${id} is configured twice`);
+    keys.push({ id, secret });
+  }
+  if (keys.length === 0) throw new Error('no service token key is configured');
+  return keys;
+}
+
+export interface ServiceTokenSignerOptions {
+  /** The key tokens are signed with. */
+  key: ServiceTokenKey;
+  /** This service's name, written as the issuer. */
+  issuer: string;
+  clock?: () => Date;
+}
+
+export interface ServiceTokenRequest {
+  audience: string;
+  tenantId: string;
+  subject: string;
+  scopes: readonly string[];
+  /** Default 60 s; at most 300 s. */
+  lifetimeSeconds?: number;
+}
+
+/** Mints tokens for calls to another service; used by the gateway and the submitter (and tests). */
+export function createServiceTokenSigner({
+  key,
+  issuer,
+  clock = () => new Date(),
+}: ServiceTokenSignerOptions) {
+  const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.id }));
+  return {
+    sign(request: ServiceTokenRequest): string {
+      const lifetime = request.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
+      if (!(lifetime > 0 && lifetime <= MAX_SERVICE_TOKEN_LIFETIME_SECONDS)) {
+        throw new Error(`a service token lives 1 to ${MAX_SERVICE_TOKEN_LIFETIME_SECONDS} seconds`);
+      }
+      const now = Math.floor(clock().getTime() / 1000);
+      const payload = base64url(
+        JSON.stringify({
+          iss: issuer,
+          aud: request.audience,
+          tid: request.tenantId,
+          sub: request.subject,
+          scope: request.scopes.join(' '),
+          iat: now,
+          exp: now + lifetime,
+          jti: randomUUID(),
+        }),
+      );
+      const signingInput = `${header}.${payload}`;
+      return `${signingInput}.${signature(key.secret, signingInput).toString('base64url')}`;
+    },
+  };
+}
+
+export type ServiceTokenSigner = ReturnType<typeof createServiceTokenSigner>;
+
+export interface ServiceTokenVerifierOptions {
+  /** Every key a valid token may be signed with (current and previous during a rotation). */
+  keys: readonly ServiceTokenKey[];
+  /** This service's name: tokens for anyone else are refused. */
+  audience: string;
+  /** Services allowed to call; when omitted, any issuer holding a key is. */
+  trustedIssuers?: readonly string[];
+  clock?: () => Date;
+  clockSkewSeconds?: number;
+}
+
+const refuse = (problem: ServiceTokenProblem, message: string): ServiceTokenVerification => ({
+  ok: false,
+  problem,
+  message,
+});
+
+function decodeJson(part: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isSeconds = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
+
+export function createServiceTokenVerifier({
+  keys,
+  audience,
+  trustedIssuers,
+  clock = () => new Date(),
+  clockSkewSeconds = DEFAULT_CLOCK_SKEW_SECONDS,
+}: ServiceTokenVerifierOptions) {
+  const byId = new Map(keys.map((key) => [key.id, key]));
+  return {
+    verify(token: string): ServiceTokenVerification {
+      if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) {
+        return refuse('malformed', 'the token is not a compact HS256 token');
+      }
+      const parts = token.split('.');
+      if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) {
+        return refuse('malformed', 'the token is not three base64url parts separated by dots');
+      }
+      const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+      const header = decodeJson(headerPart);
+      if (!header) return refuse('malformed', 'the token header is not a JSON object');
+      if (header.alg !== 'HS256') return refuse('unsupported-algorithm', 'only HS256 tokens are accepted');
+      const key = typeof header.kid === 'string' ? byId.get(header.kid) : undefined;
+      if (!key) return refuse('unknown-key', 'the token is signed with a key this service does not know');
+
+      const expected = signature(key.secret, `${headerPart}.${payloadPart}`);
+      const given = Buffer.from(signaturePart, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return refuse('bad-signature', 'the token signature does not match');
+      }
+
+      const payload = decodeJson(payloadPart);
+      if (!payload) return refuse('malformed', 'the token payload is not a JSON object');
+      const { iss, aud, tid, sub, scope, iat, exp, jti } = payload;
+      if (!isText(iss) || !isText(aud) || !isText(tid) || !isText(sub) || typeof scope !== 'string') {
+        return refuse('missing-claim', 'the token lacks one of iss, aud, tid, sub, scope');
+      }
+      if (!isSeconds(iat) || !isSeconds(exp) || !isText(jti)) {
+        return refuse('missing-claim', 'the token lacks one of iat, exp, jti');
+      }
+      const now = clock().getTime() / 1000;
+      if (exp - iat > MAX_SERVICE_TOKEN_LIFETIME_SECONDS) {
+        return refuse(
+          'lifetime-too-long',
+          `a token may live at most ${MAX_SERVICE_TOKEN_LIFETIME_SECONDS} s`,
+        );
+      }
+      if (now > exp + clockSkewSeconds) return refuse('expired', 'the token has expired');
+      if (now < iat - clockSkewSeconds) return refuse('not-yet-valid', 'the token is issued in the future');
+      if (aud !== audience) return refuse('wrong-audience', 'the token is meant for another service');
+      if (trustedIssuers && !trustedIssuers.includes(iss)) {
+        return refuse('untrusted-issuer', 'the token comes from a service not allowed to call this one');
+      }
+      return {
+        ok: true,
+        claims: {
+          issuer: iss,
+          audience: aud,
+          tenantId: tid,
+          subject: sub,
+          scopes: scope.split(' ').filter(Boolean),
+          issuedAt: new Date(iat * 1000),
+          expiresAt: new Date(exp * 1000),
+          tokenId: jti,
+          keyId: key.id,
+        },
+      };
+    },
+  };
+}
+
+export type ServiceTokenVerifier = ReturnType<typeof createServiceTokenVerifier>;

@@ -1,0 +1,223 @@
+import { timingSafeEqual } from 'node:crypto';
+import { invalidRequest, notFound, ProblemError } from '@sts/shared';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { DECRYPTION_MODES, type FieldDecryptor } from '../crypto/field-decryptor.ts';
+import type { DocumentArchive } from '../documents/document-archive.ts';
+import type { CallCounters } from '../faults/call-counters.ts';
+import { type FaultInjector, faultSpecSchema } from '../faults/fault-injector.ts';
+import type { UploadProcessor } from '../uploads/upload-processor.ts';
+import type { UploadStore } from '../uploads/upload-store.ts';
+import { type SimulatorUser, simulatorUserSchema } from '../users/simulator-user.ts';
+import type { UserDirectory } from '../users/user-directory.ts';
+
+/**
+ * The simulator's control surface under `/__admin/` (JSON, problem+json errors): its certificate,
+ * accounts (unlock, new password, expire), injected faults, counters, uploads, settings, reset.
+ * With an admin token configured, every route needs `Authorization: Bearer <token>` (or
+ * `x-admin-token`); without one the API is open, as befits a local test tool.
+ */
+
+export interface AdminDeps {
+  adminToken: string | undefined;
+  certificatePem: string;
+  users: UserDirectory;
+  faults: FaultInjector;
+  calls: CallCounters;
+  archive: DocumentArchive;
+  uploads: UploadStore;
+  processor: UploadProcessor;
+  decryptor: FieldDecryptor;
+  settings: { processingDelayMs: number };
+  schemaValidation: boolean;
+  reset(): void;
+  clock: () => Date;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  throw invalidRequest(
+    result.error.issues.map((issue) => ({
+      field: issue.path.map(String).join('.') || 'body',
+      rule: issue.code,
+      message: issue.message,
+    })),
+  );
+}
+
+const tokenMatches = (expected: string, given: string | undefined) => {
+  if (given === undefined) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+function presentUser(user: SimulatorUser, users: UserDirectory, now: Date) {
+  const state = users.loginState(user.username);
+  const expiresAt = state?.passwordExpiresAt ?? user.passwordExpiresAt;
+  const passwordExpired =
+    (expiresAt !== undefined && new Date(expiresAt).getTime() <= now.getTime()) ||
+    (user.expired && state?.password === undefined && state?.passwordExpiresAt === undefined);
+  return {
+    username: user.username,
+    kind: user.kind,
+    category: user.category,
+    owner: user.owner,
+    delegators: user.delegators,
+    ...(user.entratelSite ? { entratelSite: user.entratelSite } : {}),
+    locked: state?.locked ?? false,
+    failedAttempts: state?.failedAttempts ?? 0,
+    passwordExpired,
+    ...(expiresAt ? { passwordExpiresAt: expiresAt } : {}),
+  };
+}
+
+const passwordSchema = z.object({
+  password: z.string().min(1),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+const settingsSchema = z.object({
+  decryption: z
+    .object({
+      mode: z.enum(DECRYPTION_MODES).optional(),
+      sampleEvery: z.number().int().positive().optional(),
+    })
+    .optional(),
+  processingDelayMs: z.number().int().min(0).max(86_400_000).optional(),
+});
+const documentQuerySchema = z.object({
+  vatNumber: z.string().min(1),
+  issueDate: z.string().min(1),
+  device: z.coerce.number().int(),
+  number: z.string().min(1),
+});
+
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  void app.register(
+    async (admin) => {
+      admin.addHook('onRequest', async (request: FastifyRequest) => {
+        if (!deps.adminToken) return;
+        const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+        const header = request.headers['x-admin-token'];
+        const given = bearer ?? (typeof header === 'string' ? header : undefined);
+        if (!tokenMatches(deps.adminToken, given)) {
+          throw new ProblemError({
+            status: 401,
+            type: 'admin-token',
+            title: 'Admin token required',
+            detail: 'Send the configured admin token as "Authorization: Bearer <token>" or "x-admin-token".',
+          });
+        }
+      });
+
+      admin.get('/certificate', async (_request, reply) =>
+        reply.type('application/x-pem-file').send(deps.certificatePem),
+      );
+
+      admin.get('/settings', async () => ({
+        decryption: deps.decryptor.settings(),
+        processingDelayMs: deps.settings.processingDelayMs,
+        schemaValidation: deps.schemaValidation,
+        decryptionStats: deps.decryptor.stats(),
+      }));
+      admin.patch('/settings', async (request) => {
+        const body = parse(settingsSchema, request.body);
+        if (body.decryption) {
+          deps.decryptor.configure({
+            ...(body.decryption.mode ? { mode: body.decryption.mode } : {}),
+            ...(body.decryption.sampleEvery ? { sampleEvery: body.decryption.sampleEvery } : {}),
+          });
+        }
+        if (body.processingDelayMs !== undefined) deps.settings.processingDelayMs = body.processingDelayMs;
+        return { decryption: deps.decryptor.settings(), processingDelayMs: deps.settings.processingDelayMs };
+      });
+
+      admin.get('/users', async () =>
+        deps.users.list().map((user) => presentUser(user, deps.users, deps.clock())),
+      );
+      admin.get('/users/:username', async (request) => {
+        const { username } = request.params as { username: string };
+        const user = deps.users.get(username);
+        if (!user) throw notFound(`User ${username}`);
+        return presentUser(user, deps.users, deps.clock());
+      });
+      admin.post('/users', async (request, reply) => {
+        const user = deps.users.upsert(parse(simulatorUserSchema, request.body));
+        return reply.code(201).send(presentUser(user, deps.users, deps.clock()));
+      });
+      const userAction =
+        (action: (username: string, request: FastifyRequest) => boolean) =>
+        async (request: FastifyRequest) => {
+          const { username } = request.params as { username: string };
+          if (!action(username, request)) throw notFound(`User ${username}`);
+          return presentUser(deps.users.get(username)!, deps.users, deps.clock());
+        };
+      admin.post(
+        '/users/:username/unlock',
+        userAction((username) => deps.users.unlock(username)),
+      );
+      admin.post(
+        '/users/:username/password',
+        userAction((username, request) => {
+          const body = parse(passwordSchema, request.body);
+          return deps.users.setPassword(username, body.password, body.expiresAt);
+        }),
+      );
+      admin.post(
+        '/users/:username/expire',
+        userAction((username) => deps.users.expire(username)),
+      );
+
+      admin.get('/faults', async () => deps.faults.list());
+      admin.post('/faults', async (request, reply) =>
+        reply.code(201).send(deps.faults.add(parse(faultSpecSchema, request.body))),
+      );
+      admin.delete('/faults/:id', async (request, reply) => {
+        const { id } = request.params as { id: string };
+        if (!deps.faults.remove(id)) throw notFound(`Fault ${id}`);
+        return reply.code(204).send();
+      });
+      admin.delete('/faults', async (_request, reply) => {
+        deps.faults.clear();
+        return reply.code(204).send();
+      });
+
+      admin.get('/counters', async () => ({
+        calls: deps.calls.snapshot(),
+        documents: deps.archive.counters(),
+      }));
+      admin.get('/counters/document', async (request) => {
+        const id = parse(documentQuerySchema, request.query);
+        const counter = deps.archive.counter(id);
+        if (!counter) throw notFound('A counter for this document');
+        return counter;
+      });
+
+      admin.get('/uploads', async () =>
+        deps.uploads.list().map(({ zip: _zip, result, ...upload }) => ({
+          ...upload,
+          status: deps.processor.statusOf({ ...upload, ...(result ? { result } : {}) }, deps.clock()),
+          ...(result ? { result: { ...result, rows: result.rows.length } } : {}),
+        })),
+      );
+      admin.get('/uploads/:protocol', async (request) => {
+        const { protocol } = request.params as { protocol: string };
+        const record = deps.uploads.get(protocol);
+        if (!record) throw notFound(`Upload ${protocol}`);
+        const { zip: _zip, ...upload } = record;
+        return { ...upload, status: deps.processor.statusOf(record, deps.clock()) };
+      });
+      admin.post('/uploads/process', async () => {
+        await deps.processor.processAll();
+        return { processed: true };
+      });
+
+      admin.post('/reset', async () => {
+        deps.reset();
+        return { reset: true };
+      });
+    },
+    { prefix: '/__admin' },
+  );
+}

@@ -1,0 +1,13 @@
+export { type SimulatorConfig, simulatorConfigSchema } from './config.ts';
+export { DECRYPTION_MODES, type DecryptionMode, type DecryptionSettings } from './crypto/field-decryptor.ts';
+export type { DocumentCounter, StoredDocument } from './documents/document-archive.ts';
+export { MESSAGES, SIMULATOR_MESSAGES } from './documents/document-messages.ts';
+export { ANONYMOUS } from './faults/call-counters.ts';
+export { FAULT_KINDS, type FaultKind, type FaultSpec } from './faults/fault-injector.ts';
+export { loadConfiguredUsers, loadOrCreateKeyPair } from './key-pair-files.ts';
+export { OPERATIONS, type OperationName, PATH_PREFIXES, SERVICES } from './protocol/services.ts';
+export { MONTHLY_REPORT_HEADER } from './queries/query-handlers.ts';
+export { ERROR_DETAIL_CSV_HEADER } from './receipts/error-detail-handler.ts';
+export { buildSimulator, DEFAULTS, type Simulator, type SimulatorOptions } from './simulator.ts';
+export type { UploadRecord, UploadResult } from './uploads/upload-store.ts';
+export type { SimulatorUser, SimulatorUserInput } from './users/simulator-user.ts';

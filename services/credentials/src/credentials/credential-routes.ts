@@ -1,0 +1,234 @@
+import { invalidRequest, serviceTokenOf } from '@sts/shared';
+import { lookupStsCode, STS_FAULTS } from '@sts/sts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { LeaseService } from '../leases/lease-service.ts';
+import type { StsFailure } from '../sts/sts-client-factory.ts';
+import type { CallContext, CredentialService } from './credential-service.ts';
+import { isUuid } from './credential-store.ts';
+import { classifyStsFailure } from './credential-test.ts';
+
+/** Scopes of the internal API: the gateway manages on a tenant's behalf; the submitter leases and reports. */
+export const CREDENTIAL_SCOPES = {
+  manage: 'credentials:manage',
+  lease: 'credentials:lease',
+  report: 'credentials:report',
+} as const;
+
+export const INTERNAL_PREFIX = '/internal/v1/credentials';
+export const OPERATOR_PREFIX = '/operator/v1/credentials';
+
+const STATUSES = ['untested', 'valid', 'invalid', 'password_expiring', 'expired'];
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', enum: STATUSES },
+    after: { type: 'string', format: 'uuid' },
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  },
+} as const;
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 64 } },
+} as const;
+const testQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { test: { type: 'boolean', default: false } },
+} as const;
+
+type IdRequest = FastifyRequest<{ Params: { id: string } }>;
+
+/** Why, for the audit log: an optional `X-Audit-Reason` header (the gateway passes the user's note). */
+export const auditReason = (request: FastifyRequest) => {
+  const reason = request.headers['x-audit-reason'];
+  return typeof reason === 'string' && reason.trim() ? reason.trim().slice(0, 200) : undefined;
+};
+
+/** The call context of a request authenticated by a service token. */
+export function tokenContext(request: FastifyRequest): CallContext {
+  const token = serviceTokenOf(request);
+  const reason = auditReason(request);
+  return {
+    scope: { kind: 'tenant', tenantId: token.tenantId },
+    actor: { kind: 'service', id: `${token.issuer}:${token.subject}` },
+    requestId: request.id,
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/** Runs a credential test, putting a pause's end into `Retry-After`. */
+async function runTest(service: CredentialService, context: CallContext, id: string, reply: FastifyReply) {
+  try {
+    return await service.test(context, id);
+  } catch (error) {
+    const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+    if (retryAfter) void reply.header('retry-after', String(retryAfter));
+    throw error;
+  }
+}
+
+/**
+ * Routes an operator or the gateway share: list, get, change, test. `contextOf` says who calls
+ * (service token or CNS certificate) and so whose credentials they see.
+ */
+export function registerSharedCredentialRoutes(
+  app: FastifyInstance,
+  {
+    prefix,
+    service,
+    contextOf,
+    scopes,
+  }: {
+    prefix: string;
+    service: CredentialService;
+    contextOf: (request: FastifyRequest) => CallContext;
+    scopes?: readonly string[];
+  },
+) {
+  const config: { acceptedScopes?: readonly string[] } = scopes ? { acceptedScopes: scopes } : {};
+  app.get(prefix, { config, schema: { querystring: listQuery } }, async (request) => {
+    const query = request.query as { status?: string; after?: string; limit: number };
+    return service.list(contextOf(request), query);
+  });
+  app.get(`${prefix}/:id`, { config, schema: { params: idParams } }, async (request: IdRequest) =>
+    service.get(contextOf(request), request.params.id),
+  );
+  app.patch(
+    `${prefix}/:id`,
+    { config, schema: { params: idParams, querystring: testQuery } },
+    async (request: IdRequest, reply) => {
+      const context = contextOf(request);
+      const result = await service.update(context, request.params.id, request.body);
+      if (!(request.query as { test: boolean }).test) return result;
+      return { ...result, test: await runTest(service, context, request.params.id, reply) };
+    },
+  );
+  app.post(
+    `${prefix}/:id/test`,
+    { config, schema: { params: idParams } },
+    async (request: IdRequest, reply) => runTest(service, contextOf(request), request.params.id, reply),
+  );
+}
+
+/** The internal API behind the gateway (manage) and for the submitter (lease, report). */
+export function registerInternalCredentialRoutes(
+  app: FastifyInstance,
+  { service, leases }: { service: CredentialService; leases: LeaseService },
+) {
+  const manage = { acceptedScopes: [CREDENTIAL_SCOPES.manage] };
+  app.post(
+    INTERNAL_PREFIX,
+    { config: manage, schema: { querystring: testQuery } },
+    async (request, reply) => {
+      const context = tokenContext(request);
+      const created = await service.create(context, request.body);
+      void reply.code(201).header('location', `${INTERNAL_PREFIX}/${created.credential.id}`);
+      if (!(request.query as { test: boolean }).test) return created;
+      return { ...created, test: await runTest(service, context, created.credential.id, reply) };
+    },
+  );
+  app.delete(
+    `${INTERNAL_PREFIX}/:id`,
+    { config: manage, schema: { params: idParams } },
+    async (request: IdRequest, reply) => {
+      await service.remove(tokenContext(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
+  registerSharedCredentialRoutes(app, {
+    prefix: INTERNAL_PREFIX,
+    service,
+    contextOf: tokenContext,
+    scopes: [CREDENTIAL_SCOPES.manage],
+  });
+
+  app.post(
+    `${INTERNAL_PREFIX}/:id/leases`,
+    { config: { acceptedScopes: [CREDENTIAL_SCOPES.lease] }, schema: { params: idParams } },
+    async (request: IdRequest, reply) => {
+      const lease = await leases.lease(tokenContext(request), request.params.id, request.body);
+      return reply.code(201).header('cache-control', 'no-store').send(lease);
+    },
+  );
+
+  app.post(
+    `${INTERNAL_PREFIX}/:id/authentication-failures`,
+    { config: { acceptedScopes: [CREDENTIAL_SCOPES.report] }, schema: { params: idParams } },
+    async (request: IdRequest) => {
+      const context = tokenContext(request);
+      const id = request.params.id;
+      await service.load(context, id);
+      const report = readFailureReport(request.body);
+      const lease = isUuid(report.leaseId)
+        ? await leases.findLease(serviceTokenOf(request).tenantId, id, report.leaseId)
+        : undefined;
+      if (!lease) {
+        throw invalidRequest([
+          {
+            field: 'leaseId',
+            rule: 'unknown-lease',
+            message:
+              'No lease with this id was issued for this credential: send the leaseId the failing call used.',
+          },
+        ]);
+      }
+      return service.reportFailure(context, id, {
+        leaseSecretsVersion: lease.secretsVersion,
+        verdict: classifyStsFailure(report.failure),
+      });
+    },
+  );
+}
+
+/**
+ * A sender's failure report: the `StsFailure` the STS client returned, reduced to what identifies
+ * it. Only login and credential failures change a credential; the explanation comes from the catalogue.
+ */
+function readFailureReport(body: unknown): { leaseId: string; failure: StsFailure } {
+  const value = (body ?? {}) as { leaseId?: unknown; failure?: Record<string, unknown> };
+  const problems = [];
+  if (typeof value.leaseId !== 'string') {
+    problems.push({
+      field: 'leaseId',
+      rule: 'required',
+      message: 'Send the id of the lease the failing call used.',
+    });
+  }
+  const failure = value.failure;
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : '');
+  if (failure?.kind === 'authentication' && typeof failure.reason === 'string') {
+    const entry = STS_FAULTS.find((fault) => fault.code === failure.reason);
+    if (problems.length) throw invalidRequest(problems);
+    return {
+      leaseId: value.leaseId as string,
+      failure: {
+        kind: 'authentication',
+        reason: failure.reason,
+        faultString: text(failure.faultString),
+        explanation: entry?.explanation ?? { it: '', en: '' },
+      },
+    };
+  }
+  if (failure?.kind === 'credential' && typeof failure.code === 'string') {
+    const entry = lookupStsCode(failure.code, 'upload-result', { text: text(failure.description) });
+    if (problems.length) throw invalidRequest(problems);
+    return {
+      leaseId: value.leaseId as string,
+      failure: {
+        kind: 'credential',
+        code: failure.code,
+        description: text(failure.description) || entry.text,
+        explanation: entry.explanation,
+      },
+    };
+  }
+  problems.push({
+    field: 'failure',
+    rule: 'kind',
+    message:
+      'Report the failure the STS client returned: { "kind": "authentication", "reason", "faultString" } or { "kind": "credential", "code", "description" }. Transient failures say nothing about the credential: do not report them.',
+  });
+  throw invalidRequest(problems);
+}

@@ -1,0 +1,261 @@
+import { useTestDatabase, useTestRedis } from '@sts/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStsClient } from '../../../../packages/sts/src/soap/sts-client.ts';
+import { readCredentialEvents } from '../events/credential-events.ts';
+import { type Harness, LEASE, MANAGE, REPORT, startHarness } from '../test-support/harness.ts';
+
+const database = useTestDatabase();
+const redisDatabase = useTestRedis();
+
+const DOCTOR = { username: 'CSTFNC80A01H501K', password: 'Lease.Test.1', pincode: '4812162342' };
+
+describe('leases and failure reports', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      databaseUrl: database.url,
+      redisUrl: redisDatabase.url,
+      simulator: { users: [{ ...DOCTOR, kind: 'professional' }] },
+    });
+  });
+  afterAll(() => h.close());
+
+  const manage = () => h.auth({ tenantId: 'clinic', scopes: MANAGE });
+  const submitter = (scopes = [...LEASE, ...REPORT]) =>
+    h.auth({ tenantId: 'clinic', scopes, issuer: 'submitter', subject: 'worker-1' });
+
+  async function testedCredential(label: string, body: Record<string, unknown> = {}): Promise<string> {
+    const created = await h.app.inject({
+      method: 'POST',
+      url: '/internal/v1/credentials?test=true',
+      headers: manage(),
+      payload: {
+        label,
+        environment: 'test',
+        kind: 'basic',
+        user: DOCTOR.username,
+        password: DOCTOR.password,
+        pincode: DOCTOR.pincode,
+        owner: { taxCode: DOCTOR.username },
+        vatNumbers: ['00265910661'],
+        ...body,
+      },
+    });
+    expect(created.json().test?.outcome, created.body).toBe('valid');
+    return created.json().credential.id;
+  }
+  const lease = (id: string, purpose = 'upload batch 7') =>
+    h.app.inject({
+      method: 'POST',
+      url: `/internal/v1/credentials/${id}/leases`,
+      headers: submitter(),
+      payload: { purpose },
+    });
+  const report = (id: string, payload: unknown) =>
+    h.app.inject({
+      method: 'POST',
+      url: `/internal/v1/credentials/${id}/authentication-failures`,
+      headers: submitter(),
+      payload: payload as object,
+    });
+
+  it('hands the submitter the login and the pincode already encrypted for the STS, never the plain pincode', async () => {
+    const id = await testedCredential('leased');
+    const response = await lease(id);
+    expect(response.statusCode).toBe(201);
+    expect(response.headers['cache-control']).toBe('no-store');
+    const body = response.json();
+    expect(body).toMatchObject({
+      credentialId: id,
+      secretsVersion: 1,
+      environment: 'test',
+      kind: 'basic',
+      endpointVariant: 'standard',
+      login: { user: DOCTOR.username, password: DOCTOR.password },
+      owner: { kind: 'professional', taxCode: DOCTOR.username },
+      vatNumbers: ['00265910661'],
+      status: 'valid',
+    });
+    expect(response.body).not.toContain(DOCTOR.pincode);
+    expect(body.encryptedPincode).toHaveLength(172);
+    expect(h.sanitelDecryptor.decrypt(body.encryptedPincode)).toBe(DOCTOR.pincode);
+
+    // The lease works against the STS as it is.
+    const sts = createStsClient({ baseUrl: h.simulator!.url, auth: body.login });
+    const answer = await sts.getOutcomes({
+      encryptedPincode: body.encryptedPincode,
+      from: '2026-01-01',
+      to: '2026-01-02',
+    });
+    sts.close();
+    expect(answer.ok && answer.value.notices.map((n) => n.code)).toEqual(['WS96']);
+
+    const audit = await h.pool.query(
+      `select action, actor_kind, actor, reason, details from credentials.audit_log where credential_id = $1 and action = 'credential.leased'`,
+      [id],
+    );
+    expect(audit.rows).toEqual([
+      {
+        action: 'credential.leased',
+        actor_kind: 'service',
+        actor: 'submitter:worker-1',
+        reason: 'upload batch 7',
+        details: { leaseId: body.leaseId, secretsVersion: 1 },
+      },
+    ]);
+  });
+
+  it('refuses a lease for a credential that is not usable, and says so in the audit log', async () => {
+    const created = await h.app.inject({
+      method: 'POST',
+      url: '/internal/v1/credentials',
+      headers: manage(),
+      payload: {
+        label: 'untested',
+        environment: 'test',
+        kind: 'basic',
+        user: DOCTOR.username,
+        password: DOCTOR.password,
+        pincode: DOCTOR.pincode,
+        owner: { taxCode: DOCTOR.username },
+        vatNumbers: ['00265910661'],
+      },
+    });
+    const id = created.json().credential.id;
+    const response = await lease(id);
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({
+      type: expect.stringContaining('credential-unusable'),
+      detail: expect.stringContaining('untested'),
+    });
+    const refused = await h.pool.query(
+      `select 1 from credentials.audit_log where credential_id = $1 and action = 'credential.lease-refused'`,
+      [id],
+    );
+    expect(refused.rowCount).toBe(1);
+    const missing = await h.app.inject({
+      method: 'POST',
+      url: `/internal/v1/credentials/${id}/leases`,
+      headers: submitter(),
+      payload: {},
+    });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().errors[0].field).toBe('purpose');
+  });
+
+  it('a reported authentication failure stops the credential at once: status, event, no more leases', async () => {
+    const id = await testedCredential('reported');
+    const leaseId = (await lease(id)).json().leaseId;
+    const response = await report(id, {
+      leaseId,
+      failure: { kind: 'authentication', reason: 'password-expired', faultString: 'Password scaduta' },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      applied: true,
+      outcome: 'wrong-or-expired-password',
+      status: 'expired',
+      usable: false,
+      remedy: { it: expect.stringContaining('scaduta') },
+    });
+    const events = await readCredentialEvents(h.redis);
+    expect(events.at(-1)).toMatchObject({
+      type: 'credential.status-changed',
+      credentialId: id,
+      status: 'expired',
+      usable: 'false',
+    });
+    expect((await lease(id)).statusCode).toBe(409);
+    const test = await h.app.inject({
+      method: 'POST',
+      url: `/internal/v1/credentials/${id}/test`,
+      headers: manage(),
+    });
+    expect(test.statusCode).toBe(409);
+  });
+
+  it('maps reported STS codes: 104 is a wrong pincode', async () => {
+    const id = await testedCredential('pincode-report');
+    const leaseId = (await lease(id)).json().leaseId;
+    const response = await report(id, {
+      leaseId,
+      failure: { kind: 'credential', code: '104', description: 'PINCODE ERRATO' },
+    });
+    expect(response.json()).toMatchObject({ applied: true, outcome: 'wrong-pincode', status: 'invalid' });
+    const credential = await h.app.inject({
+      method: 'GET',
+      url: `/internal/v1/credentials/${id}`,
+      headers: manage(),
+    });
+    expect(credential.json()).toMatchObject({ status: 'invalid', statusReason: 'wrong-pincode' });
+  });
+
+  it('ignores a failure reported on a lease of secrets that have since changed', async () => {
+    const id = await testedCredential('stale');
+    const oldLease = (await lease(id)).json().leaseId;
+    await h.app.inject({
+      method: 'PATCH',
+      url: `/internal/v1/credentials/${id}?test=true`,
+      headers: manage(),
+      payload: { password: DOCTOR.password },
+    });
+    const response = await report(id, {
+      leaseId: oldLease,
+      failure: {
+        kind: 'authentication',
+        reason: 'authentication',
+        faultString: 'Errore generico di autenticazione',
+      },
+    });
+    expect(response.json()).toMatchObject({ applied: false, status: 'valid', usable: true });
+    const fresh = await lease(id);
+    expect(fresh.json().secretsVersion).toBe(2);
+  });
+
+  it('refuses reports without a known lease or about transient failures', async () => {
+    const id = await testedCredential('bad-reports');
+    const unknown = await report(id, { leaseId: id, failure: { kind: 'credential', code: '104' } });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors[0]).toMatchObject({ field: 'leaseId', rule: 'unknown-lease' });
+    const leaseId = (await lease(id)).json().leaseId;
+    const transient = await report(id, { leaseId, failure: { kind: 'transient', reason: 'network' } });
+    expect(transient.statusCode).toBe(400);
+    expect(transient.json().errors[0].field).toBe('failure');
+    const leaseOnly = await h.app.inject({
+      method: 'POST',
+      url: `/internal/v1/credentials/${id}/authentication-failures`,
+      headers: submitter(LEASE),
+      payload: { leaseId, failure: { kind: 'credential', code: '104' } },
+    });
+    expect(leaseOnly.statusCode).toBe(403);
+  });
+
+  it('leases an Entratel credential with its PIN in clear (as the STS wants it) and the codice fiscale-sede', async () => {
+    const created = await h.app.inject({
+      method: 'POST',
+      url: '/internal/v1/credentials',
+      headers: manage(),
+      payload: {
+        label: 'entratel',
+        environment: 'test',
+        kind: 'entratel',
+        user: 'MSSSMN78C13C773M',
+        password: 'sotcat00',
+        entratelPin: '4B64AA1D',
+        entratelSiteCode: '07874631000-000',
+        owner: { taxCode: 'FBNFBA62S28H501F' },
+        vatNumbers: ['00265910661'],
+      },
+    });
+    const id = created.json().credential.id;
+    await h.pool.query(`update credentials.credentials set status = 'valid' where id = $1`, [id]);
+    const body = (await lease(id)).json();
+    expect(body).toMatchObject({
+      kind: 'entratel',
+      endpointVariant: 'entrate',
+      login: { user: 'MSSSMN78C13C773M', password: 'sotcat00' },
+      entratel: { pin: '4B64AA1D', siteCode: '07874631000-000' },
+    });
+    expect(body.encryptedPincode).toBeUndefined();
+  });
+});

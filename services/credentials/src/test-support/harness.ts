@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import {
+  createLogger,
+  createPool,
+  createRedis,
+  createServiceTokenSigner,
+  createServiceTokenVerifier,
+  type Pool,
+  type Redis,
+  type ServiceTokenKey,
+} from '@sts/shared';
+import {
+  createSanitelDecryptor,
+  createSanitelEncryptor,
+  generateSanitelStandIn,
+  parseSanitelCertificate,
+  type SanitelDecryptor,
+} from '@sts/sts';
+import { buildSimulator, type Simulator, type SimulatorOptions } from '@sts/sts-simulator';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type CredentialsDeps, type OperatorTls } from '../app.ts';
+import type { CredentialPolicy } from '../credentials/credential-service.ts';
+import { createDatabase, type Database } from '../db/database.ts';
+import { type CredentialMetrics, createCredentialMetrics } from '../health/credential-metrics.ts';
+import { createStsClientFactory } from '../sts/sts-client-factory.ts';
+import { createKeyring, type Keyring } from '../vault/keyring.ts';
+
+/**
+ * Everything a test of the credentials service needs, real: Postgres and Redis from the testkit,
+ * the STS simulator over HTTP (or an address where nothing listens), a controllable clock, captured
+ * log lines, and service tokens as the gateway and the submitter will mint them.
+ */
+
+export const TOKEN_KEY: ServiceTokenKey = { id: 'test-k1', secret: randomBytes(32) };
+/** Where nothing listens: every STS call fails before anything is sent. */
+export const NOWHERE = 'http://127.0.0.1:9';
+
+export interface TestClock {
+  (): Date;
+  set(at: Date | string): void;
+  advance(ms: number): void;
+}
+
+export function testClock(start: Date | string = new Date()): TestClock {
+  let now = new Date(start).getTime();
+  const clock = (() => new Date(now)) as TestClock;
+  clock.set = (at) => {
+    now = new Date(at).getTime();
+  };
+  clock.advance = (ms) => {
+    now += ms;
+  };
+  return clock;
+}
+
+export const newMasterKey = () => randomBytes(32);
+
+export interface HarnessOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  /** Start an STS simulator (and point both environments at it). */
+  simulator?: boolean | SimulatorOptions;
+  keyring?: Keyring;
+  policy?: Partial<CredentialPolicy>;
+  clock?: TestClock;
+  operatorTls?: OperatorTls;
+  /** Listen on a port (needed for mutual TLS); otherwise tests use `inject`. */
+  listen?: boolean;
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  url: string | undefined;
+  pool: Pool;
+  redis: Redis;
+  db: Database;
+  clock: TestClock;
+  keyring: Keyring;
+  metrics: CredentialMetrics;
+  /** Every log line written so far. */
+  logs: string[];
+  simulator: (Simulator & { url: string }) | undefined;
+  /** Decrypts what was encrypted for the STS (the simulator's stand-in key). */
+  sanitelDecryptor: SanitelDecryptor;
+  /** `Authorization` header of a service token. */
+  auth(options: { tenantId: string; scopes: string[]; issuer?: string; subject?: string }): {
+    authorization: string;
+  };
+  /** Rebuilds the app over the same database and Redis (e.g. with another keyring). */
+  buildApp(overrides?: Partial<CredentialsDeps>): FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ name: 'credentials', level: 'debug', destination });
+  const pool = createPool({ url: options.databaseUrl, applicationName: 'credentials-test' });
+  const redis = createRedis(options.redisUrl, 'credentials-test');
+  const clock = options.clock ?? testClock();
+  const keyring = options.keyring ?? createKeyring(new Map([['v1', newMasterKey()]]), 'v1');
+  const metrics = createCredentialMetrics();
+
+  let simulator: Harness['simulator'];
+  let keyPair: { certificatePem: string; privateKeyPem: string };
+  if (options.simulator) {
+    const sim = await buildSimulator({
+      processingDelayMs: 10,
+      validationWorkers: 1,
+      ...(typeof options.simulator === 'object' ? options.simulator : {}),
+    });
+    const url = await sim.app.listen({ host: '127.0.0.1', port: 0 });
+    simulator = Object.assign(sim, { url });
+    keyPair = { certificatePem: sim.certificatePem, privateKeyPem: sim.privateKeyPem };
+  } else {
+    keyPair = generateSanitelStandIn();
+  }
+  const encryptor = createSanitelEncryptor(parseSanitelCertificate(keyPair.certificatePem));
+  const stsUrl = simulator?.url ?? NOWHERE;
+
+  const deps: CredentialsDeps = {
+    logger,
+    pool,
+    redis,
+    clock,
+    keyring,
+    metrics,
+    sanitel: { test: encryptor, production: encryptor },
+    stsClientFactory: createStsClientFactory({
+      baseUrls: { test: stsUrl, production: stsUrl },
+      connectTimeoutMs: 2_000,
+      responseTimeoutMs: 10_000,
+    }),
+    serviceTokens: createServiceTokenVerifier({
+      keys: [TOKEN_KEY],
+      audience: 'credentials',
+      trustedIssuers: ['gateway', 'submitter'],
+    }),
+    ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.operatorTls ? { operatorTls: options.operatorTls } : {}),
+  };
+  const apps: FastifyInstance[] = [];
+  const make = (overrides: Partial<CredentialsDeps> = {}) => {
+    const built = buildApp({ ...deps, ...overrides });
+    apps.push(built);
+    return built;
+  };
+  const app = make();
+  const url = options.listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : undefined;
+
+  return {
+    app,
+    url,
+    pool,
+    redis,
+    db: createDatabase(pool),
+    clock,
+    keyring,
+    metrics,
+    logs,
+    simulator,
+    sanitelDecryptor: createSanitelDecryptor(keyPair.privateKeyPem),
+    auth({ tenantId, scopes, issuer = 'gateway', subject = 'api-key:test' }) {
+      // Tokens are dated by the real clock: the verifier checks them against real time.
+      const token = createServiceTokenSigner({ key: TOKEN_KEY, issuer }).sign({
+        audience: 'credentials',
+        tenantId,
+        subject,
+        scopes,
+      });
+      return { authorization: `Bearer ${token}` };
+    },
+    buildApp: make,
+    async close() {
+      for (const built of apps) await built.close();
+      await simulator?.app.close();
+      await pool.end();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Calls the simulator's admin API. */
+export async function simulatorAdmin(
+  simulator: { url: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${simulator.url}/__admin${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+export const MANAGE = ['credentials:manage'];
+export const LEASE = ['credentials:lease'];
+export const REPORT = ['credentials:report'];

@@ -1,0 +1,183 @@
+import { createLogger } from '@sts/shared';
+import { useTestDatabase, useTestRedis } from '@sts/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, LEASE, MANAGE, newMasterKey, startHarness } from '../test-support/harness.ts';
+import { createEnvelopeEncryption } from './envelope-encryption.ts';
+import { createKeyring } from './keyring.ts';
+import { rotateMasterKey } from './rotate-master-key.ts';
+
+const database = useTestDatabase();
+const redisDatabase = useTestRedis();
+
+const v1 = newMasterKey();
+const v2 = newMasterKey();
+const silent = createLogger({ name: 'rotation-test', level: 'silent' });
+const CREDENTIALS = 40;
+
+const secretsOf = (i: number) => ({ password: `Rotate.Pw.${i}`, pincode: String(7_000_000_000 + i) });
+
+describe('master key rotation and ciphertext integrity', () => {
+  let h: Harness;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    h = await startHarness({
+      databaseUrl: database.url,
+      redisUrl: redisDatabase.url,
+      keyring: createKeyring(new Map([['v1', v1]]), 'v1'),
+    });
+    for (let i = 0; i < CREDENTIALS; i++) {
+      const response = await h.app.inject({
+        method: 'POST',
+        url: '/internal/v1/credentials',
+        headers: h.auth({ tenantId: 'clinic', scopes: MANAGE }),
+        payload: {
+          label: `doctor ${i}`,
+          environment: 'test',
+          kind: 'basic',
+          user: 'PROVAX00X00X000Y',
+          ...secretsOf(i),
+          owner: { taxCode: 'PROVAX00X00X000Y' },
+          vatNumbers: ['00265910661'],
+        },
+      });
+      ids.push(response.json().credential.id);
+    }
+    // Usable without calling the STS: this suite is about the vault.
+    await h.pool.query(`update credentials.credentials set status = 'valid'`);
+  });
+  afterAll(() => h.close());
+
+  const leaseWith = (app: Harness['app'], id: string) =>
+    app.inject({
+      method: 'POST',
+      url: `/internal/v1/credentials/${id}/leases`,
+      headers: h.auth({ tenantId: 'clinic', scopes: LEASE, issuer: 'submitter' }),
+      payload: { purpose: 'rotation test' },
+    });
+
+  it('re-wraps every data key while leases are served, without a single failure', async () => {
+    const both = createKeyring(
+      new Map([
+        ['v1', v1],
+        ['v2', v2],
+      ]),
+      'v2',
+    );
+    // Every replica gets the new keyring (both keys, v2 active) before the rotation starts.
+    const app = h.buildApp({ keyring: both });
+
+    let stop = false;
+    const failures: string[] = [];
+    let served = 0;
+    const leaseLoop = async (worker: number) => {
+      for (let n = 0; !stop; n++) {
+        const i = (worker * 7 + n) % CREDENTIALS;
+        const response = await leaseWith(app, ids[i]!);
+        if (response.statusCode !== 201) failures.push(`${response.statusCode} ${response.body}`);
+        else if (response.json().login.password !== secretsOf(i).password)
+          failures.push(`wrong password for ${i}`);
+        else served++;
+      }
+    };
+    const loops = [0, 1, 2, 3].map(leaseLoop);
+    const report = await rotateMasterKey({
+      db: h.db,
+      keyring: both,
+      envelope: createEnvelopeEncryption(both),
+      logger: silent,
+      batchSize: 3,
+    });
+    // Keep leasing a moment after the last batch too.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stop = true;
+    await Promise.all(loops);
+
+    expect(failures).toEqual([]);
+    expect(served).toBeGreaterThan(CREDENTIALS);
+    expect(report).toMatchObject({
+      activeVersion: 'v2',
+      rewrapped: CREDENTIALS,
+      remaining: { v2: CREDENTIALS },
+    });
+
+    // v1 can now leave the configuration: a replica with v2 alone decrypts every credential.
+    const v2Only = h.buildApp({ keyring: createKeyring(new Map([['v2', v2]]), 'v2') });
+    for (const [i, id] of ids.entries()) {
+      const body = (await leaseWith(v2Only, id)).json();
+      expect(body.login.password).toBe(secretsOf(i).password);
+      expect(h.sanitelDecryptor.decrypt(body.encryptedPincode)).toBe(secretsOf(i).pincode);
+    }
+    const audit = await h.pool.query(
+      `select details from credentials.audit_log where action = 'vault.master-key-rotated'`,
+    );
+    expect(audit.rows[0].details).toMatchObject({ activeVersion: 'v2', rewrapped: CREDENTIALS });
+
+    // A second run finds nothing to do.
+    const again = await rotateMasterKey({
+      db: h.db,
+      keyring: both,
+      envelope: createEnvelopeEncryption(both),
+      logger: silent,
+    });
+    expect(again.rewrapped).toBe(0);
+  });
+
+  describe('a ciphertext moved to another place does not decrypt', () => {
+    const v2Only = () => h.buildApp({ keyring: createKeyring(new Map([['v2', v2]]), 'v2') });
+
+    it("another credential's password copied onto this one", async () => {
+      const [source, target] = [ids[10]!, ids[11]!];
+      await h.pool.query(
+        `update credentials.credential_secrets t set ciphertext = s.ciphertext
+           from credentials.credential_secrets s
+          where s.credential_id = $1 and s.field = 'password' and t.credential_id = $2 and t.field = 'password'`,
+        [source, target],
+      );
+      const response = await leaseWith(v2Only(), target);
+      expect(response.statusCode).toBe(500);
+      expect(response.json()).toMatchObject({ type: expect.stringContaining('secret-integrity') });
+      expect(response.body).not.toContain(secretsOf(10).password);
+      const audit = await h.pool.query(
+        `select 1 from credentials.audit_log where credential_id = $1 and action = 'credential.secret-integrity-failure'`,
+        [target],
+      );
+      expect(audit.rowCount).toBe(1);
+      // The source still decrypts.
+      expect((await leaseWith(v2Only(), source)).statusCode).toBe(201);
+    });
+
+    it("another credential's data key and secrets copied wholesale", async () => {
+      const [source, target] = [ids[12]!, ids[13]!];
+      await h.pool.query(
+        `update credentials.data_keys t set wrapped_key = s.wrapped_key, master_key_version = s.master_key_version
+           from credentials.data_keys s where s.credential_id = $1 and t.credential_id = $2`,
+        [source, target],
+      );
+      await h.pool.query(
+        `update credentials.credential_secrets t set ciphertext = s.ciphertext
+           from credentials.credential_secrets s
+          where s.credential_id = $1 and t.credential_id = $2 and s.field = t.field`,
+        [source, target],
+      );
+      expect((await leaseWith(v2Only(), target)).statusCode).toBe(500);
+    });
+
+    it("one field's ciphertext put in another field of the same credential", async () => {
+      const id = ids[14]!;
+      await h.pool.query(
+        `update credentials.credential_secrets t set ciphertext = s.ciphertext
+           from credentials.credential_secrets s
+          where s.credential_id = $1 and t.credential_id = $1 and s.field = 'password' and t.field = 'pincode'`,
+        [id],
+      );
+      expect((await leaseWith(v2Only(), id)).statusCode).toBe(500);
+    });
+
+    it('a data key whose master key was removed from the configuration', async () => {
+      const v1Only = h.buildApp({ keyring: createKeyring(new Map([['v1', v1]]), 'v1') });
+      expect((await leaseWith(v1Only, ids[20]!)).statusCode).toBe(500);
+      const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.body).toMatch(/credentials_secret_integrity_failures_total \d+/);
+    });
+  });
+});
