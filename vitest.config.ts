@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config';
 // global setup and each test file takes its own database from the migrated template.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'services/*/src/**/*.test.ts',
+      'services/*/test/**/*.test.ts',
+      'tests/**/*.test.ts',
+    ],
     globalSetup: ['vitest.global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -138,7 +138,8 @@ export function createSoapTransport(options: TransportOptions) {
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   const tls = options.tls ?? {};
   const clientCertificate = tls.clientCertificate;
-  const agentOptions = { keepAlive: true, maxSockets: 4, timeout: 60_000 };
+  // Idle kept-alive sockets close after 4 s, before a server's usual idle limit (5 s and more).
+  const agentOptions = { keepAlive: true, maxSockets: 4, timeout: 4_000 };
   const httpsAgent = new https.Agent({
     ...agentOptions,
     ...(tls.ca ? { ca: tls.ca } : {}),
@@ -215,10 +216,10 @@ export function createSoapTransport(options: TransportOptions) {
         socket.once(isHttps ? 'secureConnect' : 'connect', markConnected);
       });
       request.on('error', (error: NodeJS.ErrnoException) => {
-        // A kept-alive socket the server had already closed fails at once with ECONNRESET; Node's
-        // documentation treats that request as never received, and so do we.
-        const neverReceived = !connected || (request.reusedSocket && error.code === 'ECONNRESET');
-        fail(new TransportError(neverReceived ? 'not-sent' : 'sent', error.message, error.code));
+        // Once connected, the STS may have read the request, even on a kept-alive socket that then
+        // resets: only the caller's reconciliation can tell, so that counts as sent. Idle sockets are
+        // dropped after a few seconds (agent timeout) so that stale ones rarely cause this.
+        fail(new TransportError(connected ? 'sent' : 'not-sent', error.message, error.code));
       });
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
