@@ -14,7 +14,13 @@ export {
   vatNumberCheckDigit,
 } from './identifiers/index.ts';
 export { createLogger, type Logger, type LoggerOptions, REDACTED_KEYS } from './logger.ts';
-export { createPool, type Pool, runMigrations, type ServiceMigrations } from './postgres.ts';
+export {
+  createPool,
+  type Pool,
+  type PoolOptions,
+  runMigrations,
+  type ServiceMigrations,
+} from './postgres.ts';
 export {
   type FieldProblem,
   invalidRequest,
@@ -23,7 +29,7 @@ export {
   ProblemError,
   problemPlugin,
 } from './problem.ts';
-export { createRedis, type Redis } from './redis.ts';
+export { createRedis, type Redis, type RedisOptions } from './redis.ts';
 export {
   createServiceTokenSigner,
   createServiceTokenVerifier,

@@ -19,17 +19,27 @@ describe('logger', () => {
     logger.info(
       {
         password: 'Pw-SECRET-1',
-        credential: { pincode: '9876543210', user: 'PROVAX00X00X000Y' },
+        credential: { pincode: '9876543210', user: 'PROVAX00X00X000Y', label: 'Studio Rossi' },
         document: { lines: { patientTaxCode: 'RSSMRA80A01H501U' } },
+        batch: { documents: { first: { patient: { taxCode: 'VRDGPP75C15F205S' } } } },
+        credential2: { entratelPin: '4B64AA1D', clientCertificatePassphrase: 'p12-PASS-phrase' },
         req: { headers: { authorization: 'Basic c2VjcmV0' } },
       },
       'sending',
     );
     const text = lines.join('');
-    for (const secret of ['Pw-SECRET-1', '9876543210', 'RSSMRA80A01H501U', 'Basic c2VjcmV0']) {
+    for (const secret of [
+      'Pw-SECRET-1',
+      '9876543210',
+      'RSSMRA80A01H501U',
+      'VRDGPP75C15F205S',
+      '4B64AA1D',
+      'p12-PASS-phrase',
+      'Basic c2VjcmV0',
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[redacted]');
-    expect(text).toContain('PROVAX00X00X000Y');
+    expect(text).toContain('Studio Rossi');
   });
 });

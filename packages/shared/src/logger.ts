@@ -13,7 +13,13 @@ export const REDACTED_KEYS = [
   'pincode',
   'pinCode',
   'pin',
+  'encryptedPincode',
+  'entratelPin',
   'passphrase',
+  'clientCertificatePassphrase',
+  'pkcs12',
+  'clientCertificatePkcs12',
+  'pfx',
   'secret',
   'apiKey',
   'token',
@@ -22,15 +28,22 @@ export const REDACTED_KEYS = [
   'privateKey',
   'masterKey',
   'dataKey',
+  // Codici fiscali: the patient's (health data) and, by the same name in our model, the owner's.
+  'taxCode',
   'patientTaxCode',
+  'ownerTaxCode',
   'cfCittadino',
+  'cfProprietario',
   'codiceFiscaleCittadino',
 ] as const;
 
-// pino's redaction takes explicit paths; cover the key at the top and up to three levels down,
-// plus the HTTP headers pino-http style request objects carry.
+// pino's redaction takes explicit paths (no recursive wildcard): cover the key at the top and up to
+// five levels down, deeper than anything we log, plus the headers request objects carry.
+const REDACT_DEPTH = 5;
 const redactPaths = [
-  ...REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
+  ...REDACTED_KEYS.flatMap((key) =>
+    Array.from({ length: REDACT_DEPTH + 1 }, (_, depth) => `${'*.'.repeat(depth)}${key}`),
+  ),
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',

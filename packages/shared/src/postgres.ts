@@ -1,19 +1,42 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import type { Logger } from './logger.ts';
 
 export type Pool = pg.Pool;
 
+export interface PoolOptions {
+  url: string;
+  max?: number;
+  applicationName: string;
+  /** Where to report errors of idle connections (a database restart); without it they go to stderr. */
+  logger?: Pick<Logger, 'warn'>;
+  /** How long to wait for a connection before failing the query. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * A pool that survives the database going away: pg emits `error` for idle clients when the server
+ * drops them, and an unhandled `error` would end the process. The pool reconnects on next use.
+ */
 export function createPool({
   url,
   max = 10,
   applicationName,
-}: {
-  url: string;
-  max?: number;
-  applicationName: string;
-}) {
-  return new pg.Pool({ connectionString: url, max, application_name: applicationName });
+  logger,
+  connectTimeoutMs = 10_000,
+}: PoolOptions) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: applicationName,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
+  pool.on('error', (error) => {
+    if (logger) logger.warn({ err: error }, 'an idle database connection failed; it will be replaced');
+    else console.warn(`[${applicationName}] an idle database connection failed: ${error.message}`);
+  });
+  return pool;
 }
 
 /** A service's migrations: its own Postgres schema and its drizzle folder. */

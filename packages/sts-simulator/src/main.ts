@@ -35,6 +35,7 @@ const simulator = await buildSimulator({
   validationWorkers: config.STS_SIM_VALIDATION_WORKERS,
   processingDelayMs: config.STS_SIM_PROCESSING_DELAY_MS,
   maxFileBytes: config.STS_SIM_MAX_FILE_BYTES,
+  maxUncompressedBytes: config.STS_SIM_MAX_UNCOMPRESSED_BYTES,
   bodyLimitBytes: config.STS_SIM_BODY_LIMIT_BYTES,
   lockoutThreshold: config.STS_SIM_LOCKOUT_THRESHOLD,
   strictTaxCodes: config.STS_SIM_STRICT_TAX_CODES,

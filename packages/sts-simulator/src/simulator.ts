@@ -49,6 +49,11 @@ export interface SimulatorOptions {
   processingDelayMs?: number;
   /** Larger zips get 108 (default 5 MiB). */
   maxFileBytes?: number;
+  /**
+   * Zips whose file inflates beyond this get 102 (default 64 MiB): a guard against zip bombs. A 5 MB
+   * zip of 730 XML inflates some 5 to 10 times.
+   */
+  maxUncompressedBytes?: number;
   /** Larger HTTP bodies are refused with 413 (default 32 MiB). */
   bodyLimitBytes?: number;
   /** Consecutive wrong passwords that lock an account (default 8, MED15 §1.2). */
@@ -87,6 +92,7 @@ export interface Simulator {
 export const DEFAULTS = {
   processingDelayMs: 3000,
   maxFileBytes: 5 * 1024 * 1024,
+  maxUncompressedBytes: 64 * 1024 * 1024,
   bodyLimitBytes: 32 * 1024 * 1024,
   lockoutThreshold: 8,
   validationWorkers: 2,
@@ -99,6 +105,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const kitDir = options.kitDir ?? stsKitDir();
   const keyPair = options.keyPair ?? generateSanitelStandIn({ clock });
   const settings = { processingDelayMs: options.processingDelayMs ?? DEFAULTS.processingDelayMs };
+  const maxUncompressedBytes = options.maxUncompressedBytes ?? DEFAULTS.maxUncompressedBytes;
 
   const kit = options.includeKitUsers === false ? undefined : loadKitUsers(kitDir);
   const knownCiphertexts = new Map<string, string | null>(kit?.ciphertexts ?? []);
@@ -136,6 +143,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     decryptor,
     validator,
     clock,
+    maxUncompressedBytes,
     processingDelayMs: () => settings.processingDelayMs,
     logger,
   });
@@ -156,6 +164,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
         decryptor,
         clock,
         maxFileBytes: options.maxFileBytes ?? DEFAULTS.maxFileBytes,
+        maxUncompressedBytes,
         processingDelayMs: () => settings.processingDelayMs,
       }),
       outcome: createOutcomeHandler({ uploads, processor, clock, decryptor }),

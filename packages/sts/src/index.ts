@@ -3,6 +3,7 @@ export * from './crypto/sanitel-crypto-error.ts';
 export * from './crypto/sanitel-decryptor.ts';
 export * from './crypto/sanitel-encryptor.ts';
 export * from './crypto/sanitel-stand-in.ts';
+export * from './crypto/sealed-pincode.ts';
 export * from './crypto/sts-kit-dir.ts';
 export { type AnySender, encryptSender } from './documents/encrypted-sender.ts';
 export * from './documents/expense-document.ts';

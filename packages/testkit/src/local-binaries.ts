@@ -48,6 +48,36 @@ function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void>
   });
 }
 
+/** Keeps the last few KB a server printed, for the error message if it does not come up. */
+function captureOutput(child: ChildProcess): () => string {
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8_192);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => output;
+}
+
+/** Waits until the server answers; if it does not, the process is stopped before the error is thrown. */
+async function waitForServer(
+  what: string,
+  bin: string,
+  child: ChildProcess,
+  output: () => string,
+  attempt: () => Promise<boolean>,
+): Promise<void> {
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject(new Error(`cannot run ${bin}: ${err.message}`))),
+  );
+  try {
+    await Promise.race([spawnError, waitFor(what, child, output, attempt)]);
+  } catch (error) {
+    await stopProcess(child, 'SIGKILL');
+    throw error;
+  }
+}
+
 async function waitFor(
   what: string,
   child: ChildProcess,
@@ -82,7 +112,6 @@ export async function startLocalPostgres(binDir: string): Promise<RunningServer>
     },
   );
   const port = await freePort();
-  let output = '';
   const child = spawn(
     postgresBin,
     [
@@ -100,24 +129,21 @@ export async function startLocalPostgres(binDir: string): Promise<RunningServer>
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], ...identity },
   );
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
+  const output = captureOutput(child);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor(
-    'PostgreSQL',
-    child,
-    () => output,
-    async () => {
-      const client = new pg.Client({ connectionString: url });
-      try {
-        await client.connect();
-        await client.end();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  );
+  await waitForServer('PostgreSQL', postgresBin, child, output, async () => {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return true;
+    } catch {
+      return false;
+    }
+  }).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   return {
     url,
     description: `local ${postgresBin} (127.0.0.1:${port})`,
@@ -131,7 +157,6 @@ export async function startLocalPostgres(binDir: string): Promise<RunningServer>
 /** A throw-away Redis from the machine's `redis-server`, nothing persisted. */
 export async function startLocalRedis(serverBin: string, databases: number): Promise<RunningServer> {
   const port = await freePort();
-  let output = '';
   const child = spawn(
     serverBin,
     [
@@ -148,20 +173,10 @@ export async function startLocalRedis(serverBin: string, databases: number): Pro
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (err) => reject(new Error(`cannot run ${serverBin}: ${err.message}`))),
+  const output = captureOutput(child);
+  await waitForServer('Redis', serverBin, child, output, async () =>
+    output().includes('Ready to accept connections'),
   );
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  await Promise.race([
-    spawnError,
-    waitFor(
-      'Redis',
-      child,
-      () => output,
-      async () => output.includes('Ready to accept connections'),
-    ),
-  ]);
   return {
     url: `redis://127.0.0.1:${port}`,
     description: `local ${serverBin} (127.0.0.1:${port})`,

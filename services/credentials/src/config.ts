@@ -26,6 +26,13 @@ export const credentialsConfigSchema = z.object({
   CREDENTIALS_MASTER_KEYS_FILE: z.string().min(1).optional(),
   CREDENTIALS_ACTIVE_MASTER_KEY: z.string().min(1).optional(),
 
+  // Public development stand-ins for missing keys (src/development-fallbacks.ts): only when this is
+  // exactly "true", never in production.
+  CREDENTIALS_ALLOW_DEVELOPMENT_KEYS: z
+    .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+    .default('false')
+    .transform((value) => value === 'true'),
+
   // Service tokens from the gateway and the submitter (packages/shared/src/service-token).
   ...serviceTokenConfigFragment,
   SERVICE_TOKEN_TRUSTED_ISSUERS: commaList.default(['gateway', 'submitter']),

@@ -1,24 +1,45 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { ConfigError } from '@sts/shared';
 import { stsKitDir } from '@sts/sts';
 import type { CredentialsConfig } from './config.ts';
+import { CREDENTIAL_SCOPES } from './credentials/credential-routes.ts';
 
 /**
- * Outside production, a missing secret gets a stand-in so the service starts on a developer machine
- * (`./run start`): a master key and a service token key derived from a fixed, public phrase, and the
- * kit's SanitelCF certificate. Each is announced with a warning at boot. In production every one of
- * them must be configured, and boot stops naming what is missing.
+ * With `CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true` (and only then), a missing secret gets a stand-in
+ * so the service starts on a developer machine (`./run start`, docker compose): a master key and
+ * one service token key per caller derived from fixed, public phrases, and the kit's SanitelCF
+ * certificate. Each is announced with a warning at boot. Without the flag every one of them must be
+ * configured, whatever NODE_ENV says, and boot stops naming each missing variable; the flag itself
+ * is refused in production.
  */
 export function developmentFallbacks(config: CredentialsConfig) {
   const warnings: string[] = [];
-  const missing: string[] = [];
+  const issues: { variable: string; problem: string }[] = [];
   const resolved = { ...config };
+  const allowed = config.CREDENTIALS_ALLOW_DEVELOPMENT_KEYS;
   const devKey = (label: string) =>
     createHash('sha256').update(`sts-credentials development ${label}`).digest('base64');
+  const required = (variable: string) =>
+    issues.push({
+      variable,
+      problem: 'required (on a development machine only: CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true)',
+    });
+
+  if (allowed && config.NODE_ENV === 'production') {
+    issues.push({
+      variable: 'CREDENTIALS_ALLOW_DEVELOPMENT_KEYS',
+      problem: 'must not be true in production: the development keys are public',
+    });
+  }
+  if (allowed) {
+    warnings.push(
+      'CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true: missing keys are replaced by PUBLIC development values; never store real credentials',
+    );
+  }
 
   if (!config.CREDENTIALS_MASTER_KEYS && !config.CREDENTIALS_MASTER_KEYS_FILE) {
-    if (config.NODE_ENV === 'production')
-      missing.push('CREDENTIALS_MASTER_KEYS or CREDENTIALS_MASTER_KEYS_FILE');
+    if (!allowed) required('CREDENTIALS_MASTER_KEYS or CREDENTIALS_MASTER_KEYS_FILE');
     else {
       resolved.CREDENTIALS_MASTER_KEYS = `dev:${devKey('master key')}`;
       resolved.CREDENTIALS_ACTIVE_MASTER_KEY ??= 'dev';
@@ -27,16 +48,22 @@ export function developmentFallbacks(config: CredentialsConfig) {
       );
     }
   }
-  if (!resolved.CREDENTIALS_ACTIVE_MASTER_KEY) missing.push('CREDENTIALS_ACTIVE_MASTER_KEY');
+  if (!resolved.CREDENTIALS_ACTIVE_MASTER_KEY) {
+    issues.push({ variable: 'CREDENTIALS_ACTIVE_MASTER_KEY', problem: 'required' });
+  }
   if (!config.SERVICE_TOKEN_KEYS && !config.SERVICE_TOKEN_KEYS_FILE) {
-    if (config.NODE_ENV === 'production') missing.push('SERVICE_TOKEN_KEYS or SERVICE_TOKEN_KEYS_FILE');
+    if (!allowed) required('SERVICE_TOKEN_KEYS or SERVICE_TOKEN_KEYS_FILE');
     else {
-      resolved.SERVICE_TOKEN_KEYS = `dev:${devKey('service token key')}`;
-      warnings.push('DEVELOPMENT service token key in use (public): anyone can mint tokens');
+      // One key per caller, as in production: the gateway's cannot mint the submitter's tokens.
+      resolved.SERVICE_TOKEN_KEYS = [
+        `dev-gateway:gateway:${CREDENTIAL_SCOPES.manage}:${devKey('service token key gateway')}`,
+        `dev-submitter:submitter:${CREDENTIAL_SCOPES.lease}+${CREDENTIAL_SCOPES.report}:${devKey('service token key submitter')}`,
+      ].join(',');
+      warnings.push('DEVELOPMENT service token keys in use (public): anyone can mint tokens');
     }
   }
   if (!config.SANITEL_CERTIFICATE_FILE) {
-    if (config.NODE_ENV === 'production') missing.push('SANITEL_CERTIFICATE_FILE');
+    if (!allowed) required('SANITEL_CERTIFICATE_FILE');
     else {
       resolved.SANITEL_CERTIFICATE_FILE = join(
         stsKitDir(),
@@ -48,12 +75,7 @@ export function developmentFallbacks(config: CredentialsConfig) {
       );
     }
   }
-  if (missing.length > 0) {
-    console.error(
-      `Invalid configuration for production:\n${missing.map((name) => `  - ${name}: required`).join('\n')}`,
-    );
-    process.exit(1);
-  }
+  if (issues.length > 0) throw new ConfigError(issues);
   return {
     ...resolved,
     CREDENTIALS_ACTIVE_MASTER_KEY: resolved.CREDENTIALS_ACTIVE_MASTER_KEY!,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  ConfigError,
   createLogger,
   createPool,
   createRedis,
@@ -22,9 +23,17 @@ import { createCredentialMetrics } from './health/credential-metrics.ts';
 import { createStsClientFactory, defaultTestEnvironmentCa } from './sts/sts-client-factory.ts';
 import { loadKeyring } from './vault/keyring.ts';
 
-// 1. Configuration: one schema, checked at boot; outside production, missing secrets get loudly
-//    announced development stand-ins so `./run start` works on a fresh machine.
-const config = developmentFallbacks(loadConfigOrExit(credentialsConfigSchema));
+// 1. Configuration: one schema, checked at boot; with CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true (set by
+//    `./run start` and docker compose), missing secrets get loudly announced development stand-ins.
+const config = (() => {
+  try {
+    return developmentFallbacks(loadConfigOrExit(credentialsConfigSchema));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+})();
 const telemetry = startTelemetry({
   serviceName: 'credentials',
   endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,

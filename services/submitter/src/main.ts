@@ -22,6 +22,7 @@ const pool = createPool({
   url: config.DATABASE_URL,
   max: config.DATABASE_POOL_MAX,
   applicationName: 'submitter',
+  logger,
 });
 shutdown.register('postgres', () => pool.end());
 const redis = createRedis(config.REDIS_URL, 'submitter');

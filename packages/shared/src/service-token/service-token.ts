@@ -7,6 +7,10 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
  * The format is a compact JWS with `alg: HS256` (header.payload.signature, base64url, no padding),
  * so any JWT tool can read one while debugging. Only HS256 is accepted and the key is chosen by
  * `kid`: `alg: none` and algorithm confusion are impossible by construction.
+ *
+ * Every key belongs to one issuer and grants a fixed set of scopes: a token is refused when its
+ * `iss` is not its key's issuer or it claims a scope its key may not grant. So the gateway's key
+ * cannot mint a submitter's lease token, whatever the payload says.
  */
 
 /** What a verified token says. */
@@ -28,9 +32,16 @@ export interface ServiceTokenClaims {
   keyId: string;
 }
 
-/** A named HMAC key. Several may be configured so keys rotate without downtime. */
+/**
+ * A named HMAC key, bound to the one service that signs with it and the scopes it may grant.
+ * Several may be configured so keys rotate without downtime.
+ */
 export interface ServiceTokenKey {
   id: string;
+  /** The only issuer a token signed with this key may name (`gateway`, `submitter`). */
+  issuer: string;
+  /** The only scopes a token signed with this key may carry. */
+  scopes: readonly string[];
   secret: Buffer;
 }
 
@@ -45,6 +56,8 @@ export const SERVICE_TOKEN_PROBLEMS = [
   'lifetime-too-long',
   'wrong-audience',
   'untrusted-issuer',
+  'issuer-mismatch',
+  'scope-not-allowed',
   'missing-claim',
 ] as const;
 export type ServiceTokenProblem = (typeof SERVICE_TOKEN_PROBLEMS)[number];
@@ -60,15 +73,21 @@ export const MAX_SERVICE_TOKEN_LIFETIME_SECONDS = 300;
 const DEFAULT_LIFETIME_SECONDS = 60;
 const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 const MAX_TOKEN_LENGTH = 4096;
-const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const SCOPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/** How one configured key is written. */
+const SERVICE_TOKEN_KEY_FORMAT = '<key id>:<issuer>:<scope>[+<scope>…]:<base64 secret>';
 
 const base64url = (input: Buffer | string) => Buffer.from(input).toString('base64url');
 const signature = (secret: Buffer, signingInput: string) =>
   createHmac('sha256', secret).update(signingInput).digest();
 
 /**
- * Reads keys from configuration: `id:base64secret` pairs separated by commas or newlines, e.g.
- * `k2026a:3q2+7w==…,k2025b:…`. Every secret must hold at least 32 bytes.
+ * Reads keys from configuration, separated by commas or newlines, each written
+ * `<key id>:<issuer>:<scope>[+<scope>…]:<base64 secret>`, e.g.
+ * `gateway-2026a:gateway:credentials:manage:3q2+7w==…,submitter-2026a:submitter:credentials:lease+credentials:report:…`.
+ * Ids and issuers hold no `:`, scopes may (base64 never does), so the first two colons and the last
+ * one split an entry. Every secret must hold at least 32 bytes. Errors never repeat a secret.
  */
 export function parseServiceTokenKeys(text: string): ServiceTokenKey[] {
   const keys: ServiceTokenKey[] = [];
@@ -77,31 +96,42 @@ export function parseServiceTokenKeys(text: string): ServiceTokenKey[] {
     .map((entry) => entry.trim())
     .filter(Boolean);
   for (const [index, entry] of entries.entries()) {
-    const separator = entry.indexOf(':');
-    const id = separator > 0 ? entry.slice(0, separator) : '';
-    if (!ID_PATTERN.test(id)) {
+    const parts = entry.split(':');
+    const id = parts.length >= 4 ? parts[0]! : '';
+    if (!NAME_PATTERN.test(id)) {
       throw new Error(
-        `service token key #${index + 1}: write it as <key id>:<base64 secret>; the id is 1-64 letters, digits, '.', '_', ':' or '-'`,
+        `service token key #${index + 1}: write it as ${SERVICE_TOKEN_KEY_FORMAT}; the id is 1-64 letters, digits, '.', '_' or '-'`,
       );
     }
-    const secret = Buffer.from(entry.slice(separator + 1), 'base64');
+    const issuer = parts[1]!;
+    if (!NAME_PATTERN.test(issuer)) {
+      throw new Error(
+        `service token key ${id}: the issuer (the one service signing with this key) is 1-64 letters, digits, '.', '_' or '-'`,
+      );
+    }
+    const scopes = parts.slice(2, -1).join(':').split('+');
+    const badScope = scopes.findIndex((scope) => !SCOPE_PATTERN.test(scope));
+    if (badScope >= 0) {
+      throw new Error(
+        `service token key ${id}: scope #${badScope + 1} must be 1-64 letters, digits, '.', '_', ':' or '-'; separate scopes with '+'`,
+      );
+    }
+    const secret = Buffer.from(parts.at(-1)!, 'base64');
     if (secret.length < MIN_SERVICE_TOKEN_KEY_BYTES) {
       throw new Error(
         `service token key ${id}: the secret must decode to at least ${MIN_SERVICE_TOKEN_KEY_BYTES} bytes (generate one with: openssl rand -base64 32)`,
       );
     }
     if (keys.some((key) => key.id === id)) throw new Error(`service token key ${id} is configured twice`);
-    keys.push({ id, secret });
+    keys.push({ id, issuer, scopes, secret });
   }
   if (keys.length === 0) throw new Error('no service token key is configured');
   return keys;
 }
 
 export interface ServiceTokenSignerOptions {
-  /** The key tokens are signed with. */
+  /** The key tokens are signed with; its issuer is written as `iss`. */
   key: ServiceTokenKey;
-  /** This service's name, written as the issuer. */
-  issuer: string;
   clock?: () => Date;
 }
 
@@ -114,12 +144,12 @@ export interface ServiceTokenRequest {
   lifetimeSeconds?: number;
 }
 
+/** The scopes of `scopes` a key may not grant. */
+const scopesBeyond = (key: ServiceTokenKey, scopes: readonly string[]) =>
+  scopes.filter((scope) => !key.scopes.includes(scope));
+
 /** Mints tokens for calls to another service; used by the gateway and the submitter (and tests). */
-export function createServiceTokenSigner({
-  key,
-  issuer,
-  clock = () => new Date(),
-}: ServiceTokenSignerOptions) {
+export function createServiceTokenSigner({ key, clock = () => new Date() }: ServiceTokenSignerOptions) {
   const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.id }));
   return {
     sign(request: ServiceTokenRequest): string {
@@ -127,10 +157,15 @@ export function createServiceTokenSigner({
       if (!(lifetime > 0 && lifetime <= MAX_SERVICE_TOKEN_LIFETIME_SECONDS)) {
         throw new Error(`a service token lives 1 to ${MAX_SERVICE_TOKEN_LIFETIME_SECONDS} seconds`);
       }
+      // Refused here already, so a misconfigured signer fails at once rather than at every callee.
+      const beyond = scopesBeyond(key, request.scopes);
+      if (beyond.length > 0) {
+        throw new Error(`service token key ${key.id} may not grant ${beyond.join(', ')}`);
+      }
       const now = Math.floor(clock().getTime() / 1000);
       const payload = base64url(
         JSON.stringify({
-          iss: issuer,
+          iss: key.issuer,
           aud: request.audience,
           tid: request.tenantId,
           sub: request.subject,
@@ -149,7 +184,7 @@ export function createServiceTokenSigner({
 export type ServiceTokenSigner = ReturnType<typeof createServiceTokenSigner>;
 
 export interface ServiceTokenVerifierOptions {
-  /** Every key a valid token may be signed with (current and previous during a rotation). */
+  /** Every key a valid token may be signed with (current and previous during a rotation), each bound to its issuer and scopes. */
   keys: readonly ServiceTokenKey[];
   /** This service's name: tokens for anyone else are refused. */
   audience: string;
@@ -231,6 +266,14 @@ export function createServiceTokenVerifier({
       if (trustedIssuers && !trustedIssuers.includes(iss)) {
         return refuse('untrusted-issuer', 'the token comes from a service not allowed to call this one');
       }
+      // A key speaks for one service and a fixed set of scopes, whatever the payload claims.
+      if (iss !== key.issuer) {
+        return refuse('issuer-mismatch', 'the token names an issuer its signing key does not belong to');
+      }
+      const scopes = scope.split(' ').filter(Boolean);
+      if (scopesBeyond(key, scopes).length > 0) {
+        return refuse('scope-not-allowed', 'the token claims a scope its signing key may not grant');
+      }
       return {
         ok: true,
         claims: {
@@ -238,7 +281,7 @@ export function createServiceTokenVerifier({
           audience: aud,
           tenantId: tid,
           subject: sub,
-          scopes: scope.split(' ').filter(Boolean),
+          scopes,
           issuedAt: new Date(iat * 1000),
           expiresAt: new Date(exp * 1000),
           tokenId: jti,

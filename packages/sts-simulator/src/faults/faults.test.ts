@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TestDocument } from '../test-support/envelopes.ts';
 import { fileFor, sync, upload, waitForOutcome } from '../test-support/flows.ts';
 import { findText, type Harness, startSimulator } from '../test-support/harness.ts';
@@ -36,12 +36,34 @@ beforeEach(async () => {
 
 describe('injected faults', () => {
   it('latency delays the answer for the given count of calls', async () => {
-    await addFault({ kind: 'latency', latencyMs: 300, operation: 'Inserimento', count: 1 });
-    const started = performance.now();
-    expect((await sync(h, MEDICO, 'insert', document())).outcome).toBe('0');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(295);
+    await addFault({ kind: 'latency', latencyMs: 1_000, operation: 'Inserimento', count: 1 });
+    const before = h.sim.calls.total('insert');
+    let answered = false;
+    const call = sync(h, MEDICO, 'insert', document()).then((answer) => {
+      answered = true;
+      return answer;
+    });
+    // The call has arrived (it is counted as its latency starts) but is held, not answered.
+    await vi.waitFor(() => expect(h.sim.calls.total('insert')).toBe(before + 1));
+    expect(answered).toBe(false);
+    expect((await call).outcome).toBe('0');
     // Used up: the fault is gone.
     expect((await h.admin('GET', '/faults')).json).toEqual([]);
+  });
+
+  it('app.close() drops a call held by a latency fault instead of waiting it out', async () => {
+    const own = await startSimulator();
+    await own.admin('POST', '/faults', { kind: 'latency', latencyMs: 600_000, operation: 'insert' });
+    const doc = { ...document(), patient: own.cf(PATIENTS[0]) };
+    const call = sync(own, MEDICO, 'insert', doc).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    // The call is counted just before its latency starts.
+    await vi.waitFor(() => expect(own.sim.calls.total('insert')).toBe(1));
+    await own.close();
+    expect(await call).toBe('dropped');
+    expect(own.sim.archive.size()).toBe(0);
   });
 
   it('HTTP 500 answers a SOAP Server fault and does no work', async () => {

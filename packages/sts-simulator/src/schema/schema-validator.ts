@@ -102,13 +102,18 @@ interface Pending {
 interface PooledWorker {
   worker: Worker;
   inFlight: Map<number, Pending>;
+  /** Set by the first of `error`/`exit`: Node emits both for a crashed thread, and it is replaced once. */
+  dead: boolean;
 }
 
 const WORKER_URL = new URL('./xsd-worker.ts', import.meta.url);
+const CLOSED = 'the schema validator is closed';
 
 export function createSchemaValidator(options: {
   bundles: Record<SchemaId, SchemaBundle>;
   workers: number;
+  /** The validation thread's script; tests put a stand-in here. */
+  workerUrl?: URL;
 }): SchemaValidator {
   const pool: PooledWorker[] = [];
   let nextId = 1;
@@ -116,8 +121,9 @@ export function createSchemaValidator(options: {
 
   const spawn = (): PooledWorker => {
     const entry: PooledWorker = {
-      worker: new Worker(WORKER_URL, { workerData: { bundles: options.bundles } }),
+      worker: new Worker(options.workerUrl ?? WORKER_URL, { workerData: { bundles: options.bundles } }),
       inFlight: new Map(),
+      dead: false,
     };
     entry.worker.on('message', (reply: ValidationReply) => {
       const pending = entry.inFlight.get(reply.id);
@@ -127,17 +133,22 @@ export function createSchemaValidator(options: {
       else if (reply.valid) pending.resolve({ valid: true, problems: [] });
       else pending.resolve({ valid: false, problems: parseProblems(reply.lines ?? []) });
     });
-    const fail = (error: Error) => {
+    const retire = (error: Error) => {
+      if (entry.dead) return;
+      entry.dead = true;
       for (const pending of entry.inFlight.values()) pending.reject(error);
       entry.inFlight.clear();
       const index = pool.indexOf(entry);
       if (index >= 0) pool.splice(index, 1);
-      if (!closed) pool.push(spawn());
+      if (closed) return;
+      // An `error` not followed by `exit` must not leave a thread running outside the pool.
+      void entry.worker.terminate();
+      pool.push(spawn());
     };
-    entry.worker.on('error', fail);
-    entry.worker.on('exit', (code) => {
-      if (!closed) fail(new Error(`schema validation thread exited (${code})`));
-    });
+    entry.worker.on('error', retire);
+    entry.worker.on('exit', (code) =>
+      retire(new Error(closed ? CLOSED : `schema validation thread exited (${code})`)),
+    );
     return entry;
   };
 
@@ -145,7 +156,7 @@ export function createSchemaValidator(options: {
 
   return {
     validate(schema, xml) {
-      if (closed) return Promise.reject(new Error('the schema validator is closed'));
+      if (closed) return Promise.reject(new Error(CLOSED));
       // Least loaded thread: validations take from microseconds to a second (big files).
       const entry = pool.reduce((best, candidate) =>
         candidate.inFlight.size < best.inFlight.size ? candidate : best,
@@ -158,8 +169,8 @@ export function createSchemaValidator(options: {
     },
     async close() {
       closed = true;
-      await Promise.all(pool.map((entry) => entry.worker.terminate()));
-      pool.length = 0;
+      // Terminating fires `exit`, which rejects what each thread still had in flight.
+      await Promise.all(pool.splice(0).map((entry) => entry.worker.terminate()));
     },
   };
 }

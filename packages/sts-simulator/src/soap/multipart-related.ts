@@ -45,6 +45,13 @@ export function parseContentType(header: string | undefined): ContentType {
 
 const stripAngles = (id: string) => id.trim().replace(/^<(.*)>$/, '$1');
 
+/**
+ * Real messages have two parts (envelope and file) with a few header lines each; the caps keep a body
+ * of thousands of tiny parts or one endless header from costing far more memory than its size.
+ */
+export const MAX_PARTS = 32;
+export const MAX_PART_HEADER_BYTES = 16 * 1024;
+
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const LF_LF = Buffer.from('\n\n');
 
@@ -56,6 +63,8 @@ function parsePart(raw: Buffer): MimePart {
     separatorLength = 2;
   }
   if (headerEnd === -1) throw new MultipartError('a MIME part has no header/body separator');
+  if (headerEnd > MAX_PART_HEADER_BYTES)
+    throw new MultipartError(`the headers of a MIME part exceed ${MAX_PART_HEADER_BYTES} bytes`);
   const headers: Record<string, string> = {};
   let lastName: string | undefined;
   for (const line of raw.toString('latin1', 0, headerEnd).split(/\r?\n/)) {
@@ -98,6 +107,8 @@ export function parseMultipartRelated(body: Buffer, contentType: ContentType): M
     let end = next;
     if (body[end - 1] === 0x0a) end--;
     if (body[end - 1] === 0x0d) end--;
+    if (parts.length === MAX_PARTS)
+      throw new MultipartError(`the multipart body has more than ${MAX_PARTS} parts`);
     parts.push(parsePart(body.subarray(start, end)));
     position = next;
   }

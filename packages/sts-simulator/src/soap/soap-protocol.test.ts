@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATH_PREFIXES, SERVICES } from '../protocol/services.ts';
-import { receiptEnvelope } from '../test-support/envelopes.ts';
+import { mtomRequest, receiptEnvelope } from '../test-support/envelopes.ts';
 import { findText, type Harness, startSimulator } from '../test-support/harness.ts';
 import { MEDICO, PATH } from '../test-support/kit-actors.ts';
 import { soapuiSample } from '../test-support/kit-samples.ts';
@@ -83,6 +83,50 @@ describe('paths and dispatch', () => {
       contentType: 'multipart/related; type="application/xop+xml"; boundary="abc"',
     });
     expect(answer.fault?.message).toBe('Errore nella creazione di un lettore per il messaggio MTOM');
+  });
+
+  describe('bounded request parsing', () => {
+    const esitoInvii = () =>
+      receiptEnvelope('EsitoInvii', { pincode: h.pin(MEDICO.pincode), protocol: '99000000000000001' });
+
+    it('answers a well-formed call as a control', async () => {
+      expect(findText((await h.soap(PATH.outcome, esitoInvii(), auth)).body, 'esitoChiamata')).toBe('1');
+    });
+
+    it('refuses an envelope over 1 MiB before building its tree', async () => {
+      // Valid otherwise: the Header takes any element, and these 1.2 MB would cost some 60 MB as a tree.
+      const padded = esitoInvii().replace(
+        '<soapenv:Header/>',
+        `<soapenv:Header>${'<a/>'.repeat(300_000)}</soapenv:Header>`,
+      );
+      const answer = await h.soap(PATH.outcome, padded, auth);
+      expect(answer.status).toBe(500);
+      expect(answer.fault?.code).toBe('env:Client');
+      expect(answer.fault?.reason).toBe('MESSAGGIO_TROPPO_GRANDE');
+    });
+
+    it('refuses a multipart body with more parts than any real message has', async () => {
+      const parts = Array.from({ length: 40 }, (_, index) => ({
+        contentId: `extra${index}`,
+        bytes: Buffer.from('x'),
+      }));
+      const message = mtomRequest(esitoInvii(), parts);
+      const answer = await h.soap(PATH.outcome, message.body, { ...auth, contentType: message.contentType });
+      expect(answer.fault?.message).toBe('Errore nella creazione di un lettore per il messaggio MTOM');
+      expect(answer.fault?.reason).toBe('the multipart body has more than 32 parts');
+    });
+
+    it('refuses a MIME part whose headers run past 16 KiB', async () => {
+      const message = mtomRequest(esitoInvii(), []);
+      const body = Buffer.from(
+        message.body
+          .toString('latin1')
+          .replace('Content-Transfer-Encoding: 8bit\r\n', 'X-Filler: y\r\n'.repeat(2000)),
+        'latin1',
+      );
+      const answer = await h.soap(PATH.outcome, body, { ...auth, contentType: message.contentType });
+      expect(answer.fault?.reason).toBe('the headers of a MIME part exceed 16384 bytes');
+    });
   });
 
   it('serves /health', async () => {

@@ -29,6 +29,13 @@ export interface SoapRequest {
   multipart: boolean;
 }
 
+/**
+ * The envelope, `documento` aside, is parsed into a tree and validated; real ones are a few KB. A tree
+ * costs some 50 times its text, so without a cap a body of tiny elements as large as the HTTP limit
+ * (32 MiB) would take gigabytes and seconds of the event loop.
+ */
+export const MAX_ENVELOPE_CHARS = 1024 * 1024;
+
 const DOCUMENT_OPEN = new RegExp(`<${FIELD.document}(\\s[^>]*)?>`);
 const DOCUMENT_CLOSE = new RegExp(`</${FIELD.document}\\s*>`);
 const HREF = /\shref\s*=\s*(["'])(.*?)\1/;
@@ -60,6 +67,13 @@ export function readSoapRequest(body: Buffer, contentTypeHeader: string | undefi
     xml = decodeText(body, contentType.parameters.charset);
   }
   const extracted = extractDocument(xml, related);
+  if (extracted.xml.length > MAX_ENVELOPE_CHARS) {
+    throw new SoapFault({
+      code: 'Client',
+      message: `The SOAP message exceeds ${MAX_ENVELOPE_CHARS} characters, the attached file aside`,
+      reason: 'MESSAGGIO_TROPPO_GRANDE',
+    });
+  }
   return { xml: extracted.xml, document: extracted.document, multipart: related !== undefined };
 }
 

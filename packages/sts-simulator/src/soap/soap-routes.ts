@@ -72,9 +72,15 @@ function authFault(reason: 'missing' | 'unknown-user' | 'wrong-password' | 'lock
 }
 
 export function registerSoapRoutes(app: FastifyInstance, deps: SoapRouteDeps): void {
+  // An injected latency holds a request for up to ten minutes; `app.close()` waits for in-flight
+  // requests, so closing cuts the wait short (the connection is dropped) instead of waiting it out.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
   for (const service of SERVICES) {
     for (const prefix of PATH_PREFIXES) {
-      app.post(`${prefix}${service.path}`, (request, reply) => handle(service, prefix, request, reply, deps));
+      app.post(`${prefix}${service.path}`, (request, reply) =>
+        handle(service, prefix, request, reply, deps, closing.signal),
+      );
     }
   }
 }
@@ -85,6 +91,7 @@ async function handle(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: SoapRouteDeps,
+  closing: AbortSignal,
 ): Promise<void> {
   const receivedAt = deps.clock();
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -118,7 +125,14 @@ async function handle(
     const claimedUser = parseBasicAuthorization(request.headers.authorization)?.username;
     deps.calls.record(operation.name, claimedUser);
     const plan = deps.faults.plan({ user: claimedUser, operation: operation.name });
-    if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+    if (plan.latencyMs > 0) {
+      try {
+        await sleep(plan.latencyMs, undefined, { signal: closing });
+      } catch {
+        dropConnection(request, reply);
+        return;
+      }
+    }
     if (plan.abort) {
       switch (plan.abort.kind) {
         case 'throttle':

@@ -1,6 +1,12 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from '@sts/shared';
-import { type ExpenseDocument, PrecompilataParseError, parsePrecompilataXml, readZipArchive } from '@sts/sts';
+import {
+  type ExpenseDocument,
+  PrecompilataParseError,
+  parsePrecompilataXml,
+  readZipArchive,
+  ZipArchiveError,
+} from '@sts/sts';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import type { DocumentIntake } from '../documents/document-intake.ts';
 import { type DocumentMessage, SIMULATOR_MESSAGES } from '../documents/document-messages.ts';
@@ -35,6 +41,8 @@ export function createUploadProcessor(options: {
   decryptor: FieldDecryptor;
   validator: SchemaValidator | undefined;
   clock: () => Date;
+  /** A file inflating beyond this is rejected (stato 5); it may have been accepted under a higher limit. */
+  maxUncompressedBytes: number;
   /** The configured delay now: an upload restored from the journal waits no longer than this. */
   processingDelayMs: () => number;
   logger: Logger;
@@ -83,8 +91,14 @@ export function createUploadProcessor(options: {
   async function evaluate(record: UploadRecord): Promise<UploadResult> {
     let content: Buffer;
     try {
-      content = readZipArchive(Buffer.from(record.zip ?? '', 'base64')).content;
+      content = readZipArchive(Buffer.from(record.zip ?? '', 'base64'), {
+        maxUncompressedBytes: options.maxUncompressedBytes,
+      }).content;
     } catch (error) {
+      if (error instanceof ZipArchiveError && error.code === 'zip.too-large')
+        return rejectFile(
+          `File zip non leggibile: il file decompresso supera ${options.maxUncompressedBytes} byte`,
+        );
       return rejectFile(`File zip non leggibile: ${(error as Error).message}`);
     }
     let xml: string;

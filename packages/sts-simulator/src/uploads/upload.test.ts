@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   createSanitelEncryptor,
@@ -210,6 +211,13 @@ describe('inviaFileMtom reception codes', () => {
     await expectCode(await upload(h, MEDICO, { zip: zip.subarray(0, zip.length - 30) }), '102');
   });
 
+  it('102 for a small zip whose file inflates beyond the limit (zip bomb)', async () => {
+    // 80 MiB of blanks deflate to some 80 KB; the default limit is 64 MiB.
+    const bomb = createZipArchive('bomb.xml', Buffer.alloc(80 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    await expectCode(await upload(h, MEDICO, { zip: bomb, fileName: 'bomb.zip' }), '102');
+  });
+
   it('103 for an empty attachment', async () => {
     await expectCode(await upload(h, MEDICO, { zip: Buffer.alloc(0) }), '103');
   });
@@ -406,6 +414,42 @@ describe('processing and receipts', () => {
     expect(pdf).toContain(
       'Motivo dello scarto: File non conforme allo schema di validazione: cvc-complex-type.2.4.b',
     );
+  });
+
+  it('rejects with stato 5 a queued file that inflates beyond the limit of the simulator processing it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sts-simulator-bomb-'));
+    const shared = { stateFile: path.join(dir, 'journal.ndjson'), keyPair: generateSanitelStandIn() };
+    try {
+      // Accepted under the default limit (64 MiB) and still queued when the simulator stops.
+      const first = await startSimulator({ ...shared, processingDelayMs: 60_000 });
+      let protocol: string;
+      try {
+        // A valid 730 file padded past 1 MiB with blanks after the root element.
+        const xml = precompilataXml({ taxCode: first.cf(MEDICO.taxCode) }, [document({}, first)]);
+        const zip = precompilataZip('prova01.zip', `${xml}${' '.repeat(2 * 1024 * 1024)}`);
+        const answer = await upload(first, MEDICO, { zip });
+        expect(code(answer)).toBe('000');
+        protocol = findText(answer.body, 'protocollo')!;
+      } finally {
+        await first.close();
+      }
+
+      const second = await startSimulator({ ...shared, maxUncompressedBytes: 1024 * 1024 });
+      try {
+        expect(await waitForOutcome(second, MEDICO, protocol)).toMatchObject({ status: 5, sent: 0 });
+        const pdfAnswer = await second.soap(
+          PATH.pdfReceipt,
+          receiptEnvelope('RicevutaPdf', { pincode: second.pin(MEDICO.pincode), protocol }),
+          { user: MEDICO.user, password: MEDICO.password },
+        );
+        const pdf = Buffer.from(findText(pdfAnswer.body, 'pdf')!, 'base64').toString('latin1');
+        expect(pdf).toContain('File zip non leggibile: il file decompresso supera 1048576 byte');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('processes a file with rejected and flagged documents to stato 3 and lists each message in the official CSV', async () => {

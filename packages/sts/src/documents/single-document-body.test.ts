@@ -11,7 +11,8 @@ import { InvalidDocumentError } from './validate-document.ts';
 import { SINGLE_DOCUMENT } from './xml-names.ts';
 
 const SAMPLES = path.join(stsKitDir(), 'samples/soapui-requests');
-const CIPHERTEXT = 'QUJD'.repeat(43);
+/** Shaped like a SanitelCF ciphertext: base64 of one 128-byte RSA block. */
+const CIPHERTEXT = Buffer.alloc(128, 0x5a).toString('base64');
 
 /** Every element under the request element as `namespace|path`, in document order, plus leaf texts. */
 function elements(xml: string, requestLocalName: string): { paths: string[]; texts: Map<string, string> } {

@@ -1,4 +1,5 @@
 import type { SanitelEncryptor } from '../crypto/sanitel-encryptor.ts';
+import { assertSealedPincode } from '../crypto/sealed-pincode.ts';
 import {
   documentIdContent,
   documentIdElement,
@@ -78,9 +79,7 @@ function documentContent(document: ExpenseDocument): string {
 
 function headerContent(input: SingleDocumentRequestInput): string {
   const { header } = input;
-  if (typeof header.encryptedPincode !== 'string' || !/^[A-Za-z0-9+/=]+$/.test(header.encryptedPincode)) {
-    throw new Error('The encrypted pincode must be the base64 SanitelCF ciphertext, on one line');
-  }
+  assertSealedPincode(header.encryptedPincode);
   let content = '';
   if (header.optional1 !== undefined) content += leaf(XML.optional1, header.optional1);
   if (header.optional2 !== undefined) content += leaf(XML.optional2, header.optional2);

@@ -12,6 +12,7 @@ import {
   entryNameFor,
   isValidArchiveName,
   readZipArchive,
+  readZipEntries,
   ZipArchiveError,
 } from './zip-archive.ts';
 
@@ -115,7 +116,8 @@ describe('zip archives', () => {
     const end = twoEntries.length - 22;
     twoEntries.writeUInt16LE(2, end + 8);
     twoEntries.writeUInt16LE(2, end + 10);
-    expect(codeOf(() => readZipArchive(twoEntries))).toBe('zip.entries');
+    // A directory that claims two entries but holds one is damaged (real two-file zips: below).
+    expect(codeOf(() => readZipArchive(twoEntries))).toBe('zip.invalid');
     const corrupt = Buffer.from(good);
     corrupt.writeUInt32LE((corrupt.readUInt32LE(14) ^ 1) >>> 0, 14);
     const centralOffset = corrupt.readUInt32LE(corrupt.length - 6);
@@ -125,6 +127,29 @@ describe('zip archives', () => {
     encrypted.writeUInt16LE(1, centralOffset + 8);
     expect(codeOf(() => readZipArchive(encrypted))).toBe('zip.unsupported');
     expect(codeOf(() => readZipArchive(good, { maxUncompressedBytes: 5 }))).toBe('zip.too-large');
+  });
+
+  it('a zip bomb stops at the size its header declares, not at the overall limit', () => {
+    const archive = createZipArchive('bomb.xml', Buffer.alloc(8 * 1024 * 1024));
+    // Declare 10 bytes in both headers: the entry must not inflate past them.
+    const central = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    archive.writeUInt32LE(10, central + 24);
+    archive.writeUInt32LE(10, 22);
+    expect(() => readZipArchive(archive)).toThrow(expect.objectContaining({ code: 'zip.invalid' }));
+  });
+
+  it('reads every entry of a multi-file zip (the STS may put several CSVs in one)', () => {
+    const files = [
+      { name: 'errori-1.csv', content: Buffer.from('A;B\n1;2\n') },
+      { name: 'errori-2.csv', content: Buffer.from('A;B\n3;4\n') },
+    ];
+    expect(readZipEntries(storedZip(files))).toEqual(
+      files.map((f) => ({ entryName: f.name, content: f.content })),
+    );
+    expect(() => readZipArchive(storedZip(files))).toThrow(expect.objectContaining({ code: 'zip.entries' }));
+    expect(() => readZipEntries(storedZip(files), { maxUncompressedBytes: 10 })).toThrow(
+      expect.objectContaining({ code: 'zip.too-large' }),
+    );
   });
 
   it('archive names: 6–60 safe characters ending in .zip', () => {
@@ -145,3 +170,41 @@ describe('zip archives', () => {
     expect(entryNameFor('spese730_0001.zip')).toBe('spese730_0001.xml');
   });
 });
+
+/** A zip of stored (uncompressed) entries, built by hand from the format, to test reading several. */
+function storedZip(files: { name: string; content: Buffer }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const file of files) {
+    const name = Buffer.from(file.name, 'latin1');
+    const crc = zlib.crc32(file.content) >>> 0;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(file.content.length, 18);
+    local.writeUInt32LE(file.content.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(file.content.length, 20);
+    central.writeUInt32LE(file.content.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, file.content);
+    centrals.push(central, name);
+    offset += local.length + name.length + file.content.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}

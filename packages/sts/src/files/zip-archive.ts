@@ -236,14 +236,14 @@ export interface ReadZipOptions {
 }
 
 /**
- * Reads an archive that must hold exactly one file, as the STS requires: checks the signatures, the
- * central directory against the local header, the method (stored or deflate), the absence of
- * encryption and zip64, the size and the CRC. Throws `ZipArchiveError` with a stable code.
+ * Every entry of a zip archive, read from the central directory. Each entry inflates to at most the
+ * size its header declares (a zip bomb stops there, not at the overall limit), and all entries
+ * together to at most `maxUncompressedBytes`.
  */
-export function readZipArchive(
+export function readZipEntries(
   bytes: Buffer,
   options: ReadZipOptions = {},
-): { entryName: string; content: Buffer } {
+): { entryName: string; content: Buffer }[] {
   const maxUncompressed = options.maxUncompressedBytes ?? 256 * 1024 * 1024;
   const fail = (code: string, message: string): never => {
     throw new ZipArchiveError(code, message);
@@ -264,57 +264,80 @@ export function readZipArchive(
     }
   }
   if (endOffset < 0) fail('zip.invalid', 'The zip archive has no end-of-central-directory record.');
-  const entries = bytes.readUInt16LE(endOffset + 10);
-  if (entries !== 1 || bytes.readUInt16LE(endOffset + 8) !== 1) {
-    fail('zip.entries', `The zip archive must contain exactly one file; it contains ${entries}.`);
-  }
-  const centralOffset = bytes.readUInt32LE(endOffset + 16);
+  const entryCount = bytes.readUInt16LE(endOffset + 10);
+  if (entryCount === 0) fail('zip.entries', 'The zip archive contains no file.');
+  let centralOffset = bytes.readUInt32LE(endOffset + 16);
   if (centralOffset === 0xffffffff) fail('zip.unsupported', 'Zip64 archives are not supported.');
-  if (centralOffset + CENTRAL_HEADER_SIZE > endOffset || bytes.readUInt32LE(centralOffset) !== 0x02014b50) {
-    fail('zip.invalid', 'The central directory of the zip archive is damaged.');
-  }
-  const flags = bytes.readUInt16LE(centralOffset + 8);
-  const method = bytes.readUInt16LE(centralOffset + 10);
-  const crc = bytes.readUInt32LE(centralOffset + 16);
-  const compressedSize = bytes.readUInt32LE(centralOffset + 20);
-  const uncompressedSize = bytes.readUInt32LE(centralOffset + 24);
-  const nameLength = bytes.readUInt16LE(centralOffset + 28);
-  const localOffset = bytes.readUInt32LE(centralOffset + 42);
-  if ((flags & 0x1) !== 0) fail('zip.unsupported', 'Encrypted zip entries are not supported.');
-  if (method !== 0 && method !== 8) fail('zip.unsupported', 'The zip entry must be stored or deflated.');
-  if (uncompressedSize > maxUncompressed)
-    fail('zip.too-large', 'The zipped file is too large once uncompressed.');
-  const entryName = bytes.toString(
-    'latin1',
-    centralOffset + CENTRAL_HEADER_SIZE,
-    centralOffset + CENTRAL_HEADER_SIZE + nameLength,
-  );
-  if (localOffset + LOCAL_HEADER_SIZE > bytes.length || bytes.readUInt32LE(localOffset) !== 0x04034b50) {
-    fail('zip.invalid', 'The local header of the zip entry is damaged.');
-  }
-  const localNameLength = bytes.readUInt16LE(localOffset + 26);
-  const localExtraLength = bytes.readUInt16LE(localOffset + 28);
-  if (
-    bytes.toString(
+  const entries: { entryName: string; content: Buffer }[] = [];
+  let total = 0;
+  for (let index = 0; index < entryCount; index++) {
+    if (centralOffset + CENTRAL_HEADER_SIZE > endOffset || bytes.readUInt32LE(centralOffset) !== 0x02014b50) {
+      fail('zip.invalid', 'The central directory of the zip archive is damaged.');
+    }
+    const flags = bytes.readUInt16LE(centralOffset + 8);
+    const method = bytes.readUInt16LE(centralOffset + 10);
+    const crc = bytes.readUInt32LE(centralOffset + 16);
+    const compressedSize = bytes.readUInt32LE(centralOffset + 20);
+    const uncompressedSize = bytes.readUInt32LE(centralOffset + 24);
+    const nameLength = bytes.readUInt16LE(centralOffset + 28);
+    const extraLength = bytes.readUInt16LE(centralOffset + 30);
+    const commentLength = bytes.readUInt16LE(centralOffset + 32);
+    const localOffset = bytes.readUInt32LE(centralOffset + 42);
+    if ((flags & 0x1) !== 0) fail('zip.unsupported', 'Encrypted zip entries are not supported.');
+    if (method !== 0 && method !== 8) fail('zip.unsupported', 'The zip entry must be stored or deflated.');
+    total += uncompressedSize;
+    if (total > maxUncompressed) fail('zip.too-large', 'The zipped file is too large once uncompressed.');
+    const entryName = bytes.toString(
       'latin1',
-      localOffset + LOCAL_HEADER_SIZE,
-      localOffset + LOCAL_HEADER_SIZE + localNameLength,
-    ) !== entryName
-  ) {
-    fail('zip.invalid', 'The zip entry names in the local header and the central directory differ.');
+      centralOffset + CENTRAL_HEADER_SIZE,
+      centralOffset + CENTRAL_HEADER_SIZE + nameLength,
+    );
+    if (localOffset + LOCAL_HEADER_SIZE > bytes.length || bytes.readUInt32LE(localOffset) !== 0x04034b50) {
+      fail('zip.invalid', 'The local header of the zip entry is damaged.');
+    }
+    const localNameLength = bytes.readUInt16LE(localOffset + 26);
+    const localExtraLength = bytes.readUInt16LE(localOffset + 28);
+    if (
+      bytes.toString(
+        'latin1',
+        localOffset + LOCAL_HEADER_SIZE,
+        localOffset + LOCAL_HEADER_SIZE + localNameLength,
+      ) !== entryName
+    ) {
+      fail('zip.invalid', 'The zip entry names in the local header and the central directory differ.');
+    }
+    const dataStart = localOffset + LOCAL_HEADER_SIZE + localNameLength + localExtraLength;
+    if (dataStart + compressedSize > bytes.length) fail('zip.invalid', 'The zip entry is truncated.');
+    const data = bytes.subarray(dataStart, dataStart + compressedSize);
+    let content: Buffer = Buffer.alloc(0);
+    try {
+      content =
+        method === 0
+          ? Buffer.from(data)
+          : zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, uncompressedSize) });
+    } catch {
+      fail('zip.invalid', 'The zip entry cannot be decompressed (or inflates beyond its declared size).');
+    }
+    if (content.length !== uncompressedSize)
+      fail('zip.invalid', 'The zip entry size does not match its header.');
+    if (zlib.crc32(content) >>> 0 !== crc) fail('zip.crc', 'The zip entry is corrupt (CRC mismatch).');
+    entries.push({ entryName, content });
+    centralOffset += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
   }
-  const dataStart = localOffset + LOCAL_HEADER_SIZE + localNameLength + localExtraLength;
-  if (dataStart + compressedSize > bytes.length) fail('zip.invalid', 'The zip entry is truncated.');
-  const data = bytes.subarray(dataStart, dataStart + compressedSize);
-  let content: Buffer = Buffer.alloc(0);
-  try {
-    content =
-      method === 0 ? Buffer.from(data) : zlib.inflateRawSync(data, { maxOutputLength: maxUncompressed });
-  } catch {
-    fail('zip.invalid', 'The zip entry cannot be decompressed.');
+  return entries;
+}
+
+/** The one file of a zip as the STS exchanges them (730 files: exactly one XML inside). */
+export function readZipArchive(
+  bytes: Buffer,
+  options: ReadZipOptions = {},
+): { entryName: string; content: Buffer } {
+  const entries = readZipEntries(bytes, options);
+  if (entries.length !== 1) {
+    throw new ZipArchiveError(
+      'zip.entries',
+      `The zip archive must contain exactly one file; it contains ${entries.length}.`,
+    );
   }
-  if (content.length !== uncompressedSize)
-    fail('zip.invalid', 'The zip entry size does not match its header.');
-  if (zlib.crc32(content) >>> 0 !== crc) fail('zip.crc', 'The zip entry is corrupt (CRC mismatch).');
-  return { entryName, content };
+  return entries[0]!;
 }

@@ -71,8 +71,10 @@ export function failureFromCode(
 /**
  * Maps whatever a node-soap call threw to a failure. Answers the STS gave in the body (codes,
  * esitoChiamata) are the operation's to interpret; this covers transport, HTTP and SOAP faults.
+ * `idempotent: false` (uploads, document operations) makes every answer that does not say what
+ * happened a `no-answer`: the STS may have done the work, so the caller reconciles before resending.
  */
-export function failureFromError(error: unknown): StsFailure {
+export function failureFromError(error: unknown, { idempotent }: { idempotent: boolean }): StsFailure {
   if (error instanceof TransportError) {
     return error.phase === 'not-sent'
       ? { kind: 'transient', reason: 'network', description: error.message, code: error.code }
@@ -98,37 +100,45 @@ export function failureFromError(error: unknown): StsFailure {
   }
   const response = (error as { response?: { status?: number; headers?: Record<string, unknown> } }).response;
   const status = response?.status;
-  if (status === 429) {
+  const message = error instanceof Error ? error.message : String(error);
+  // No HTTP answer and no transport error: it failed here, before anything was sent (our bug).
+  if (status === undefined) return unexpectedAnswer('client-error', message);
+  const description = `HTTP ${status}: ${message}`;
+  // A login refused by the web server in front of the STS: as a wrong password, stop at once.
+  if (status === 401 || status === 403) {
+    const entry = lookupStsCode('', 'fault', { text: 'Errore generico di autenticazione' });
+    return {
+      kind: 'authentication',
+      reason: `http-${status}`,
+      faultString: description,
+      explanation: entry.explanation,
+    };
+  }
+  if (status === 429 || status === 503) {
     return {
       kind: 'transient',
-      reason: 'throttled',
+      reason: status === 429 ? 'throttled' : 'http-status',
       status,
-      description: 'the STS asked us to slow down (HTTP 429)',
+      description,
       retryAfterMs: retryAfter(response?.headers?.['retry-after']),
     };
   }
-  // A gateway in front of the STS gave up waiting: the STS itself may have done the work.
-  if (status === 502 || status === 504) {
-    return {
-      kind: 'no-answer',
-      description: `HTTP ${status} from a gateway in front of the STS`,
-      code: String(status),
-    };
+  // An answer that is not SOAP says nothing about whether the work was done: a 2xx whose body does
+  // not parse, a 5xx page, a gateway's 502/504. Asking again is safe only for reads.
+  const unknownOutcome = (status >= 200 && status < 300) || status === 502 || status === 504;
+  if (unknownOutcome || (status >= 500 && !idempotent)) {
+    return { kind: 'no-answer', description, code: String(status) };
   }
-  if (status !== undefined && status >= 500) {
-    return {
-      kind: 'transient',
-      reason: 'http-status',
-      status,
-      description: `HTTP ${status} without a SOAP answer`,
-      retryAfterMs: retryAfter(response?.headers?.['retry-after']),
-    };
-  }
-  // Anything else (an HTTP 4xx, an answer that is not SOAP): the request or our client is wrong.
+  if (status >= 500) return { kind: 'transient', reason: 'http-status', status, description };
+  return unexpectedAnswer(`HTTP ${status}`, description);
+}
+
+/** An answer we cannot use, about which nothing can be retried as is: the engineers must look. */
+export function unexpectedAnswer(code: string, description: string): StsFailure {
   return {
     kind: 'request-rejected',
-    code: status ? `HTTP ${status}` : 'unreadable-answer',
-    description: error instanceof Error ? error.message : String(error),
+    code,
+    description,
     explanation: {
       it: 'Il Sistema TS ha dato una risposta inattesa. È un problema tecnico: i tecnici vengono avvisati.',
       en: 'Sistema TS gave an unexpected answer. This is a technical problem: the engineers are alerted.',

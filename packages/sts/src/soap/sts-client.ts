@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import soap from 'soap';
+import { assertSealedPincode } from '../crypto/sealed-pincode.ts';
 import type { DocumentId, EncryptedTaxCode, ExpenseDocument, Sender } from '../documents/expense-document.ts';
 import { buildSingleDocumentRequest } from '../documents/single-document-body.ts';
 import type { DocumentRules } from '../documents/validate-document.ts';
 import { lookupStsCode } from '../errors/lookup-sts-code.ts';
-import { readZipArchive } from '../files/zip-archive.ts';
+import { readZipEntries } from '../files/zip-archive.ts';
 import { type EndpointVariant, endpointUrl, type StsService, wsdlPath } from './endpoints.ts';
 import { type DocumentError, parseErrorDetailCsv } from './error-detail-csv.ts';
 import { createSoapTransport, type TlsOptions, xopInclude } from './soap-transport.ts';
-import { failureFromCode, failureFromError, failWith, type StsResult, succeed } from './sts-call.ts';
+import {
+  failureFromCode,
+  failureFromError,
+  failWith,
+  type StsResult,
+  succeed,
+  unexpectedAnswer,
+} from './sts-call.ts';
 
 export interface StsClientOptions {
   /** `STS_ENVIRONMENTS.test`, `STS_ENVIRONMENTS.production`, or a simulator's address. */
@@ -86,6 +94,11 @@ export interface DocumentOutcome {
   outcome: 'accepted' | 'accepted-with-warnings' | 'rejected';
   protocol?: string;
   messages: StsMessage[];
+  /**
+   * Rejected only because the STS already holds this document id (S017). After a lost answer this
+   * is how a resend learns the first send arrived; on a first send it means someone else sent it.
+   */
+  alreadyPresent: boolean;
 }
 
 export interface StoredDocument {
@@ -181,6 +194,8 @@ export function createStsClient(options: StsClientOptions) {
         httpClient: transport as unknown as soap.IHttpClient,
         endpoint: endpointUrl(options.baseUrl, variant, service),
       });
+      // A WSDL that failed to load is tried again on the next call, not cached as a failure.
+      client.catch(() => clients.delete(service));
       clients.set(service, client);
     }
     return client;
@@ -193,14 +208,17 @@ export function createStsClient(options: StsClientOptions) {
     args: unknown,
     callOptions: Record<string, unknown> = {},
   ): Promise<StsResult<Record<string, unknown>>> {
-    const client = await clientFor(service);
+    // Uploads and document operations change the STS archive; queries and receipts do not.
+    const idempotent = service !== 'upload' && service !== 'singleDocument';
+    assertSealedPincode(pincodeIn(args));
     try {
+      const client = await clientFor(service);
       const [result] = (await client[`${method}Async`](args, callOptions)) as [
         Record<string, unknown> | null,
       ];
       return succeed(result ?? {});
     } catch (error) {
-      return failWith(failureFromError(error));
+      return failWith(failureFromError(error, { idempotent }));
     }
   }
 
@@ -298,10 +316,16 @@ export function createStsClient(options: StsClientOptions) {
       );
       if (text(output.esitoChiamata) !== '0' || !csv) return succeed({ available: false, notices });
       try {
-        const { content } = readZipArchive(Buffer.from(csv, 'base64'));
-        return succeed({ available: true, errors: parseErrorDetailCsv(content) });
+        // RIC15 §2.4: "CSV file(s)": every file's rows count.
+        const entries = readZipEntries(Buffer.from(csv, 'base64'), {
+          maxUncompressedBytes: RECEIPT_MAX_BYTES,
+        });
+        return succeed({
+          available: true,
+          errors: entries.flatMap((entry) => parseErrorDetailCsv(entry.content)),
+        });
       } catch (error) {
-        return failWith(failureFromError(new Error(`unreadable error detail: ${(error as Error).message}`)));
+        return failWith(unexpectedAnswer('unreadable-error-detail', (error as Error).message));
       }
     },
 
@@ -336,6 +360,7 @@ export function createStsClient(options: StsClientOptions) {
     }): Promise<StsResult<DocumentOutcome>> {
       const body = buildSingleDocumentRequest({
         header: {
+          ...(options.optional1 ? { optional1: options.optional1 } : {}),
           encryptedPincode: request.encryptedPincode,
           ...(request.sender ? { sender: request.sender } : {}),
         },
@@ -351,7 +376,12 @@ export function createStsClient(options: StsClientOptions) {
       const code = text(answer.value.esitoChiamata);
       const outcome = code === '0' ? 'accepted' : code === '2' ? 'accepted-with-warnings' : 'rejected';
       const protocol = text(answer.value.protocollo);
-      return succeed({ outcome, ...(protocol ? { protocol } : {}), messages });
+      const blocking = messages.filter((m) => /^[ES]/i.test(m.code) || m.type.toUpperCase() === 'E');
+      const alreadyPresent =
+        outcome === 'rejected' &&
+        blocking.length > 0 &&
+        blocking.every((m) => m.code.toUpperCase() === ALREADY_PRESENT);
+      return succeed({ outcome, ...(protocol ? { protocol } : {}), messages, alreadyPresent });
     },
 
     /** `InterrogazionePuntuale`: what the STS holds for one document, whichever way it was sent. */
@@ -435,12 +465,13 @@ export function createStsClient(options: StsClientOptions) {
       const file = text(answer.value.fileCSV);
       if (!file) return succeed({ available: false, messages });
       try {
-        const { content } = readZipArchive(Buffer.from(file, 'base64'));
-        return succeed({ available: true, csv: content.toString('latin1') });
+        const entries = readZipEntries(Buffer.from(file, 'base64'), {
+          maxUncompressedBytes: RECEIPT_MAX_BYTES,
+        });
+        const report = entries.find((entry) => entry.entryName.toLowerCase() === 'report.csv') ?? entries[0]!;
+        return succeed({ available: true, csv: report.content.toString('latin1') });
       } catch (error) {
-        return failWith(
-          failureFromError(new Error(`unreadable monthly report: ${(error as Error).message}`)),
-        );
+        return failWith(unexpectedAnswer('unreadable-monthly-report', (error as Error).message));
       }
     },
 
@@ -452,6 +483,19 @@ export function createStsClient(options: StsClientOptions) {
 }
 
 export type StsClient = ReturnType<typeof createStsClient>;
+
+/** The pincode of a request, wherever the service's schema puts it. */
+function pincodeIn(args: unknown): string {
+  const a = args as Record<string, unknown> & { DatiInputRichiesta?: { pinCode?: unknown }; _xml?: unknown };
+  if (typeof a._xml === 'string') return /<[\w]+:pincode>([^<]*)</.exec(a._xml)?.[1] ?? '';
+  return String(a.pincodeInvianteCifrato ?? a.pincode ?? a.DatiInputRichiesta?.pinCode ?? '');
+}
+
+/** "IDENTIFICATIVO DOCUMENTO FISCALE GIA' PRESENTE" (sts-protocol.md §1.7, §1.9). */
+const ALREADY_PRESENT = 'S017';
+
+/** Error details and monthly reports are CSVs of a few MB at most; a larger inflation is refused. */
+const RECEIPT_MAX_BYTES = 256 * 1024 * 1024;
 
 const SINGLE_DOCUMENT_METHODS = {
   insert: 'Inserimento',

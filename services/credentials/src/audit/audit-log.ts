@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'credential.password-expiring',
   'credential.certificate-expiring',
   'credential.secret-integrity-failure',
+  'credential.master-key-missing',
   'vault.master-key-rotated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

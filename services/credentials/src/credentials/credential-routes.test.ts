@@ -1,6 +1,6 @@
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, LEASE, MANAGE, startHarness } from '../test-support/harness.ts';
+import { type Harness, LEASE, MANAGE, REPORT, startHarness, TOKEN_KEYS } from '../test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -201,7 +201,12 @@ describe('credential routes', () => {
 
   it("isolates tenants: another tenant's credential id answers 404 on every route", async () => {
     const id = (await create('tenant-a', { ...PRODUCTION_DOCTOR, label: 'isolated' })).json().credential.id;
-    const other = h.auth({ tenantId: 'tenant-b', scopes: [...MANAGE, ...LEASE, 'credentials:report'] });
+    const otherGateway = h.auth({ tenantId: 'tenant-b', scopes: MANAGE });
+    const otherSubmitter = h.auth({
+      tenantId: 'tenant-b',
+      scopes: [...LEASE, ...REPORT],
+      issuer: 'submitter',
+    });
     const calls = [
       { method: 'GET', url: `/internal/v1/credentials/${id}` },
       { method: 'PATCH', url: `/internal/v1/credentials/${id}`, payload: { label: 'stolen' } },
@@ -215,9 +220,11 @@ describe('credential routes', () => {
       },
     ] as const;
     for (const call of calls) {
-      const response = await h.app.inject({ ...call, headers: other });
+      const headers = /leases|authentication-failures/.test(call.url) ? otherSubmitter : otherGateway;
+      const response = await h.app.inject({ ...call, headers });
       expect(response.statusCode, `${call.method} ${call.url}`).toBe(404);
     }
+    const other = otherGateway;
     const list = await h.app.inject({ method: 'GET', url: '/internal/v1/credentials', headers: other });
     expect(list.json().credentials.map((c: { id: string }) => c.id)).not.toContain(id);
     const mine = await h.app.inject({
@@ -259,6 +266,32 @@ describe('credential routes', () => {
     expect(
       (await h.app.inject({ method: 'GET', url: '/internal/v1/credentials', headers: untrusted })).statusCode,
     ).toBe(401);
+  });
+
+  it("refuses a lease token made with the gateway's key, whatever issuer it claims", async () => {
+    const id = (await create('tenant-a', { ...PRODUCTION_DOCTOR, label: 'forged-lease' })).json().credential
+      .id;
+    await h.pool.query(`update credentials.credentials set status = 'valid' where id = $1`, [id]);
+    const leaseWith = (headers: { authorization: string }) =>
+      h.app.inject({
+        method: 'POST',
+        url: `/internal/v1/credentials/${id}/leases`,
+        headers,
+        payload: { purpose: 'forged' },
+      });
+    for (const iss of ['submitter', 'gateway']) {
+      const forged = h.handMadeAuth(TOKEN_KEYS.gateway, { iss, scope: 'credentials:lease', tid: 'tenant-a' });
+      const response = await leaseWith(forged);
+      expect(response.statusCode, iss).toBe(401);
+      expect(response.body).not.toContain('Segreta.2026');
+    }
+    // The same claims signed with the submitter's own key are a lease.
+    const genuine = h.handMadeAuth(TOKEN_KEYS.submitter, {
+      iss: 'submitter',
+      scope: 'credentials:lease',
+      tid: 'tenant-a',
+    });
+    expect((await leaseWith(genuine)).statusCode).toBe(201);
   });
 
   it('updates: a new pincode makes it untested again, kind and environment stay', async () => {

@@ -184,7 +184,9 @@ export function registerInternalCredentialRoutes(
 
 /**
  * A sender's failure report: the `StsFailure` the STS client returned, reduced to what identifies
- * it. Only login and credential failures change a credential; the explanation comes from the catalogue.
+ * it. Only login and credential failures change a credential; the explanation comes from the
+ * catalogue. Any login-failure reason is taken (a catalogue fault, `http-401`, one added to the
+ * client later): all but `password-expired` and `account-locked` mean a wrong or expired password.
  */
 function readFailureReport(body: unknown): { leaseId: string; failure: StsFailure } {
   const value = (body ?? {}) as { leaseId?: unknown; failure?: Record<string, unknown> };
@@ -199,13 +201,14 @@ function readFailureReport(body: unknown): { leaseId: string; failure: StsFailur
   const failure = value.failure;
   const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : '');
   if (failure?.kind === 'authentication' && typeof failure.reason === 'string') {
-    const entry = STS_FAULTS.find((fault) => fault.code === failure.reason);
+    const reason = failure.reason.slice(0, 100);
+    const entry = STS_FAULTS.find((fault) => fault.code === reason);
     if (problems.length) throw invalidRequest(problems);
     return {
       leaseId: value.leaseId as string,
       failure: {
         kind: 'authentication',
-        reason: failure.reason,
+        reason,
         faultString: text(failure.faultString),
         explanation: entry?.explanation ?? { it: '', en: '' },
       },

@@ -7,6 +7,7 @@ import type { CredentialEvent, CredentialEvents } from '../events/credential-eve
 import type { CredentialMetrics } from '../health/credential-metrics.ts';
 import type { StsClientFactory, StsConnection, StsResult } from '../sts/sts-client-factory.ts';
 import { DecryptionError } from '../vault/envelope-encryption.ts';
+import { KeyringError } from '../vault/keyring.ts';
 import type { SecretField, SecretValues, SecretVault } from '../vault/secret-vault.ts';
 import { readPkcs12 } from './client-certificate.ts';
 import {
@@ -63,6 +64,39 @@ export interface CallContext {
   actor: Actor;
   requestId?: string;
   reason?: string;
+}
+
+/**
+ * What an operator (CNS card holder) may change in their own credential: the secrets and when the
+ * password changed. Everything else (owner, VAT numbers, pacing, sending mode, label, user) is the
+ * clinic's configuration and must not move under it.
+ */
+const OPERATOR_FIELDS: ReadonlySet<string> = new Set([
+  'password',
+  'pincode',
+  'entratelPin',
+  'clientCertificate',
+  'passwordChangedAt',
+]);
+
+function refuseOperatorFields(body: unknown) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  const refused = Object.keys(body)
+    .filter((field) => !OPERATOR_FIELDS.has(field))
+    .map((field) => field.slice(0, 64));
+  if (refused.length === 0) return;
+  const allowed = [...OPERATOR_FIELDS].join(', ');
+  throw new ProblemError({
+    status: 403,
+    type: 'forbidden',
+    title: 'Not allowed',
+    detail: `An operator may not change ${refused.join(', ')}: only ${allowed}. Ask the clinic for the rest.`,
+    errors: refused.map((field) => ({
+      field,
+      rule: 'operator-may-not-change',
+      message: `Only the clinic changes this field; an operator may change ${allowed}.`,
+    })),
+  });
 }
 
 const conflict = (type: string, title: string, detail: string) =>
@@ -156,16 +190,58 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     return row;
   }
 
-  /** Reads secrets, turning a decryption failure into an audited, alerting 500 that says nothing secret. */
+  /**
+   * Reads secrets inside a caller's transaction. A secret that cannot be read comes back as the
+   * vault's error, for `refuseUnreadable` once the transaction is over (auditing from inside it
+   * would hold one connection while waiting for another).
+   */
+  async function readSecretsIn(
+    tx: Queryable,
+    row: CredentialRow,
+    fields: readonly SecretField[],
+  ): Promise<{ ok: true; values: SecretValues } | { ok: false; error: KeyringError | DecryptionError }> {
+    try {
+      return { ok: true, values: await vault.read(tx, row.id, fields) };
+    } catch (error) {
+      if (error instanceof KeyringError || error instanceof DecryptionError) return { ok: false, error };
+      throw error;
+    }
+  }
+
+  /** Reads secrets; one that cannot be read ends in `refuseUnreadable`. */
   async function readSecrets(
     row: CredentialRow,
     fields: readonly SecretField[],
     context: CallContext,
   ): Promise<SecretValues> {
-    try {
-      return await vault.read(db, row.id, fields);
-    } catch (error) {
-      if (!(error instanceof DecryptionError)) throw error;
+    const read = await readSecretsIn(db, row, fields);
+    return read.ok ? read.values : refuseUnreadable(read.error, row, context);
+  }
+
+  /**
+   * Turns a vault failure into an audited, counted, logged problem that says nothing secret;
+   * anything else is rethrown.
+   */
+  async function refuseUnreadable(
+    error: unknown,
+    row: Pick<CredentialRow, 'id' | 'tenantId'>,
+    context: CallContext,
+  ): Promise<never> {
+    if (error instanceof KeyringError) {
+      // A replica that lacks a master key another one already wraps with (a rotation rolled out
+      // out of order): nothing is damaged, the configuration is behind.
+      metrics.increment('credentials_master_key_missing_total');
+      logger.error({ credentialId: row.id, problem: error.message }, 'credential master key not configured');
+      await audit(db, context, 'credential.master-key-missing', row, { problem: error.message });
+      throw new ProblemError({
+        status: 503,
+        type: 'master-key-unavailable',
+        title: 'The credential cannot be read on this replica',
+        detail:
+          'The credential is encrypted under a master key this replica of the service is not configured with. Nothing is lost and the engineers are alerted: every replica must have a master key before it becomes active. Try again later.',
+      });
+    }
+    if (error instanceof DecryptionError) {
       metrics.increment('credentials_secret_integrity_failures_total');
       logger.error({ credentialId: row.id, problem: error.message }, 'credential secrets do not decrypt');
       await audit(db, context, 'credential.secret-integrity-failure', row, { problem: error.message });
@@ -174,8 +250,36 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         type: 'secret-integrity',
         title: 'The credential cannot be read',
         detail:
-          'The stored secrets of this credential do not decrypt (altered or moved data, or a master key missing from the configuration). The engineers are alerted; enter the secrets again to repair it.',
+          'The stored secrets of this credential do not decrypt (altered or moved data). The engineers are alerted; enter the secrets again to repair it.',
       });
+    }
+    throw error;
+  }
+
+  /** Refuses a test while tests are paused after a login failure: each failed login counts towards the lockout. */
+  async function refuseWhilePaused(context: CallContext, row: CredentialRow) {
+    const now = clock();
+    if (row.testsPaused === 'until-changed') {
+      await audit(db, context, 'credential.test-refused', row, { paused: 'until-changed' });
+      throw conflict(
+        'test-paused',
+        'Test paused until the credential changes',
+        `The last attempt ended in "${row.statusReason}": trying again with the same secrets could lock the STS user. Update the credential (password, pincode or user), then test it.`,
+      );
+    }
+    if (row.testsPausedUntil && row.testsPausedUntil.getTime() > now.getTime()) {
+      await audit(db, context, 'credential.test-refused', row, {
+        pausedUntil: row.testsPausedUntil.toISOString(),
+      });
+      const error = conflict(
+        'test-paused',
+        'Test paused after a login failure',
+        `The last attempt ended in "${row.statusReason}". To protect the STS user from being locked, the next test can run after ${row.testsPausedUntil.toISOString()}, or at once after the credential is updated.`,
+      );
+      (error as ProblemError & { retryAfterSeconds?: number }).retryAfterSeconds = Math.ceil(
+        (row.testsPausedUntil.getTime() - now.getTime()) / 1000,
+      );
+      throw error;
     }
   }
 
@@ -187,6 +291,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       environment: row.environment as Environment,
       variant: row.kind === 'entratel' ? 'entrate' : row.kind === 'client-certificate' ? 'enti' : 'standard',
       ...(user && password !== undefined ? { auth: { user, password } } : {}),
+      ...(row.kind === 'entratel' && row.entratelSiteCode ? { optional1: row.entratelSiteCode } : {}),
     };
     if (row.kind === 'client-certificate') {
       const bundle = readPkcs12(
@@ -411,6 +516,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 
     async update(context: CallContext, id: string, body: unknown) {
       const existing = await load(context, id);
+      if (context.scope.kind === 'operator') refuseOperatorFields(body);
       const now = clock();
       const checked = checkCredentialChange(
         body,
@@ -498,6 +604,9 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           });
           return row;
         });
+      } catch (error) {
+        // New secrets are written under the credential's data key, which must unwrap first.
+        return refuseUnreadable(error, existing, context);
       } finally {
         wipe(values);
       }
@@ -528,31 +637,9 @@ export function createCredentialService(deps: CredentialServiceDeps) {
      * while tests are paused after a login failure: each failed login counts towards the lockout.
      */
     async test(context: CallContext, id: string) {
-      const row = await load(context, id);
-      const now = clock();
-      if (row.testsPaused === 'until-changed') {
-        await audit(db, context, 'credential.test-refused', row, { paused: 'until-changed' });
-        throw conflict(
-          'test-paused',
-          'Test paused until the credential changes',
-          `The last attempt ended in "${row.statusReason}": trying again with the same secrets could lock the STS user. Update the credential (password, pincode or user), then test it.`,
-        );
-      }
-      if (row.testsPausedUntil && row.testsPausedUntil.getTime() > now.getTime()) {
-        await audit(db, context, 'credential.test-refused', row, {
-          pausedUntil: row.testsPausedUntil.toISOString(),
-        });
-        const error = conflict(
-          'test-paused',
-          'Test paused after a login failure',
-          `The last attempt ended in "${row.statusReason}". To protect the STS user from being locked, the next test can run after ${row.testsPausedUntil.toISOString()}, or at once after the credential is updated.`,
-        );
-        (error as ProblemError & { retryAfterSeconds?: number }).retryAfterSeconds = Math.ceil(
-          (row.testsPausedUntil.getTime() - now.getTime()) / 1000,
-        );
-        throw error;
-      }
-      const lockKey = `credentials:test-lock:${row.id}`;
+      const checked = await load(context, id);
+      await refuseWhilePaused(context, checked);
+      const lockKey = `credentials:test-lock:${checked.id}`;
       const lockToken = randomUUID();
       const locked = await deps.redis.set(lockKey, lockToken, 'PX', policy.testLockTtlMs, 'NX');
       if (locked !== 'OK') {
@@ -563,6 +650,10 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         );
       }
       try {
+        // Again under the lock: a test that ended between the first check and the lock may have
+        // paused tests after a failed login (another attempt now would count towards the lockout).
+        const row = await load(context, id);
+        await refuseWhilePaused(context, row);
         const secrets = await readSecrets(
           row,
           ['password', 'pincode', 'entratelPin', 'clientCertificatePkcs12', 'clientCertificatePassphrase'],
@@ -638,6 +729,8 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 
     load,
     readSecrets,
+    readSecretsIn,
+    refuseUnreadable,
   };
 }
 

@@ -1,8 +1,13 @@
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { encryptPincode } from '@sts/sts';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStsClient } from '../../../../packages/sts/src/soap/sts-client.ts';
 import { readCredentialEvents } from '../events/credential-events.ts';
+import { createStsClientFactory, type StsFailure } from '../sts/sts-client-factory.ts';
 import { type Harness, MANAGE, simulatorAdmin, startHarness } from '../test-support/harness.ts';
+import { classifyStsFailure, failureInAnswer } from './credential-test.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -16,6 +21,7 @@ const ACCOUNTS = {
   wrongOwner: { username: 'NREMNL75P03Z133A', password: 'Buona.2027', pincode: '2236067977' },
   locked: { username: 'GLLNNA63S50D969U', password: 'Buona.2028', pincode: '2645751311' },
   unreachable: { username: 'MRNLGU70A01H501X', password: 'Buona.2029', pincode: '3316624790' },
+  closeTests: { username: 'PLLLSS90B12F839E', password: 'Buona.2030', pincode: '3605551275' },
   delegate: {
     username: 'DLGT0001',
     password: 'Delega.2026',
@@ -24,6 +30,35 @@ const ACCOUNTS = {
     delegators: [{ taxCode: 'RSSMRA85T10A562S' }],
   },
 } as const;
+
+/** An HTTP proxy in front of `target` that keeps every request body it forwards. */
+async function recordingProxy(target: string) {
+  const bodies: string[] = [];
+  const server = createServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const body = Buffer.concat(chunks);
+      bodies.push(body.toString('utf8'));
+      const upstream = request(
+        new URL(incoming.url ?? '/', target),
+        { method: incoming.method, headers: incoming.headers },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      upstream.on('error', () => outgoing.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
 
 describe('credential test against the STS simulator', () => {
   let h: Harness;
@@ -134,6 +169,45 @@ describe('credential test against the STS simulator', () => {
     expect(wrongPin.json().test).toMatchObject({ outcome: 'wrong-pincode', sts: { code: '113' } });
   });
 
+  it("sends an Entratel credential's codice fiscale-sede as opzionale1 on the test call, and nobody else's", async () => {
+    const proxy = await recordingProxy(h.simulator!.url);
+    const app = h.buildApp({
+      stsClientFactory: createStsClientFactory({ baseUrls: { test: proxy.url, production: proxy.url } }),
+    });
+    const create = (payload: Record<string, unknown>) =>
+      app.inject({
+        method: 'POST',
+        url: '/internal/v1/credentials?test=true',
+        headers: manage(),
+        payload: { environment: 'test', vatNumbers: ['00265910661'], ...payload },
+      });
+    const entratel = await create({
+      label: 'entratel-site',
+      kind: 'entratel',
+      user: 'MSSSMN78C13C773M',
+      password: 'sotcat00',
+      entratelPin: '4B64AA1D',
+      entratelSiteCode: '07874631000-000',
+      owner: { taxCode: 'FBNFBA62S28H501F' },
+    });
+    expect(entratel.json().test?.outcome, entratel.body).toBe('valid');
+    const optional1 = /<(?:\w+:)?opzionale1>([^<]*)<\/(?:\w+:)?opzionale1>/;
+    expect(proxy.bodies.map((body) => optional1.exec(body)?.[1])).toEqual(['07874631000-000']);
+
+    const basic = await create({
+      label: 'basic-no-site',
+      kind: 'basic',
+      user: ACCOUNTS.valid.username,
+      password: ACCOUNTS.valid.password,
+      pincode: ACCOUNTS.valid.pincode,
+      owner: { taxCode: ACCOUNTS.valid.username },
+    });
+    expect(basic.json().test?.outcome, basic.body).toBe('valid');
+    expect(proxy.bodies).toHaveLength(2);
+    expect(proxy.bodies[1]).not.toMatch(/opzionale1/);
+    await proxy.close();
+  });
+
   it('wrong password: invalid at once, and no second attempt until it changes or the pause ends', async () => {
     const id = await credential({ ...ACCOUNTS.wrongPassword, password: 'Sbagliata.1' });
     const response = await test(id);
@@ -233,7 +307,11 @@ describe('credential test against the STS simulator', () => {
       auth: { user: username, password: 'nope' },
     });
     for (let i = 0; i < 8; i++)
-      await stranger.getOutcomes({ encryptedPincode: 'x', from: '2026-01-01', to: '2026-01-01' });
+      await stranger.getOutcomes({
+        encryptedPincode: encryptPincode(h.deps.sanitel.test, pincode),
+        from: '2026-01-01',
+        to: '2026-01-01',
+      });
     stranger.close();
     const id = await credential({ username, password, pincode });
     const body = (await test(id)).json();
@@ -279,6 +357,42 @@ describe('credential test against the STS simulator', () => {
     expect(response.json()).toMatchObject({ outcome: 'sts-unreachable', status: 'valid' });
   });
 
+  it('two close tests make one wrong login: the second sees the pause the first left', async () => {
+    const id = await credential({ ...ACCOUNTS.closeTests, password: 'Sbagliata.2' });
+    // A second replica whose test stops right before taking the test lock, after its pause check.
+    let arrived!: () => void;
+    const atLock = new Promise<void>((resolve) => (arrived = resolve));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const redis = new Proxy(h.redis, {
+      get(target, property) {
+        if (property === 'set') {
+          return async (...args: Parameters<typeof target.set>) => {
+            arrived();
+            await gate;
+            return (target.set as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const slow = h.buildApp({ redis });
+    const second = slow.inject({
+      method: 'POST',
+      url: `/internal/v1/credentials/${id}/test`,
+      headers: manage(),
+    });
+    await atLock;
+    // Meanwhile the first test runs to its end: a wrong password, tests paused.
+    expect((await test(id)).json().outcome).toBe('wrong-or-expired-password');
+    open();
+    const refused = await second;
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().type).toContain('test-paused');
+    expect(await failedAttempts(ACCOUNTS.closeTests.username)).toBe(1);
+  });
+
   it('never runs two tests of one credential at once', async () => {
     const id = await credential(ACCOUNTS.valid);
     await simulatorAdmin(h.simulator!, 'POST', '/faults', {
@@ -292,5 +406,78 @@ describe('credential test against the STS simulator', () => {
     expect(codes).toEqual([200, 409]);
     const refused = first.statusCode === 409 ? first : second;
     expect(refused.json().type).toContain('test-in-progress');
+  });
+});
+
+describe('classifying STS failures', () => {
+  const explanation = { it: '', en: '' };
+  const login = (reason: string, faultString = 'Errore generico di autenticazione'): StsFailure => ({
+    kind: 'authentication',
+    reason,
+    faultString,
+    explanation,
+  });
+
+  it('takes every refused login as a wrong or expired password, except an expired or locked account', () => {
+    for (const reason of ['authentication', 'http-401', 'http-403', 'credentials-error', 'not-known-yet']) {
+      expect(classifyStsFailure(login(reason)), reason).toMatchObject({
+        outcome: 'wrong-or-expired-password',
+        effect: { kind: 'unusable', status: 'invalid', reason: 'wrong-or-expired-password' },
+        pauseTests: 'timed',
+      });
+    }
+    expect(classifyStsFailure(login('password-expired', 'Password scaduta'))).toMatchObject({
+      outcome: 'wrong-or-expired-password',
+      effect: { status: 'expired' },
+      pauseTests: 'until-changed',
+    });
+    expect(classifyStsFailure(login('account-locked'))).toMatchObject({
+      outcome: 'account-locked',
+      pauseTests: 'until-changed',
+    });
+  });
+
+  it('decides a lock by the reason the client gives, not by words in the text', () => {
+    // The client names a locked account itself; words elsewhere do not lock a credential for good.
+    expect(classifyStsFailure(login('authentication', 'utenza bloccata')).outcome).toBe(
+      'wrong-or-expired-password',
+    );
+    expect(
+      classifyStsFailure({ kind: 'credential', code: '105', description: 'delega sospesa', explanation })
+        .outcome,
+    ).toBe('not-authorised');
+    expect(
+      classifyStsFailure({
+        kind: 'request-rejected',
+        code: 'HTTP 400',
+        description: 'utente disabilitato',
+        explanation,
+      }).outcome,
+    ).toBe('sts-refused-request');
+  });
+
+  it('leaves a request the STS rejected as our problem, whatever its HTTP status', () => {
+    for (const code of ['HTTP 401', 'HTTP 403', 'HTTP 404']) {
+      expect(
+        classifyStsFailure({ kind: 'request-rejected', code, description: code, explanation }),
+      ).toMatchObject({ outcome: 'sts-refused-request', effect: { kind: 'unchanged' }, pauseTests: false });
+    }
+  });
+
+  it('reads from a successful answer only what the client leaves in it: 109 and the internal error 200', () => {
+    expect(failureInAnswer({ messages: [{ code: '109', description: '' }] })).toMatchObject({
+      kind: 'credential',
+      code: '109',
+      description: 'DATI PROPRIETARIO FORMALMENTE ERRATI',
+    });
+    expect(
+      classifyStsFailure(failureInAnswer({ notices: [{ code: '109', description: 'x' }] })!),
+    ).toMatchObject({ outcome: 'wrong-user', pauseTests: false });
+    expect(failureInAnswer({ notices: [{ code: '200', description: 'errore' }] })).toMatchObject({
+      kind: 'transient',
+      code: '200',
+    });
+    expect(failureInAnswer({ notices: [{ code: 'WS96', description: 'nessun invio' }] })).toBeUndefined();
+    expect(failureInAnswer({ messages: [] })).toBeUndefined();
   });
 });

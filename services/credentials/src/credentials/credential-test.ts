@@ -78,9 +78,6 @@ export const OUTCOME_REMEDIES: Record<TestOutcome, Remedy> = {
 
 const WRONG_PINCODE = new Set(['002', '005', '104', '113']);
 const WRONG_USER = new Set(['003', '004', '006', '010', '107', '109', '110']);
-const NOT_AUTHORISED = new Set(['105', '106', '111', '112', '114']);
-/** The STS's wording for a disabled user is not published: recognise the usual Italian words. */
-const LOCKED_WORDS = /\b(bloccat|disabilitat|sospes|revocat)|locked/i;
 
 const verdict = (
   outcome: TestOutcome,
@@ -90,22 +87,25 @@ const verdict = (
   remedy: Remedy = OUTCOME_REMEDIES[outcome],
 ): Verdict => ({ outcome, effect, pauseTests, remedy, ...(sts ? { sts } : {}) });
 
-const locked = (sts: Verdict['sts']) =>
-  verdict(
-    'account-locked',
-    { kind: 'unusable', status: 'invalid', reason: 'account-locked' },
-    'until-changed',
-    sts,
-  );
-
 export const VALID_VERDICT: Verdict = verdict('valid', { kind: 'healthy' }, false);
 
-/** Maps an STS failure (from a test call or a sender's report) to its verdict. */
+/**
+ * Maps an STS failure (from a test call or a sender's report) to its verdict. A refused login is a
+ * wrong or expired password whatever its reason (a catalogue fault, `http-401`, `http-403`, one we
+ * do not know yet), except the two the STS client names: `password-expired` and `account-locked`.
+ */
 export function classifyStsFailure(failure: StsFailure): Verdict {
   switch (failure.kind) {
     case 'authentication': {
       const sts = { code: failure.reason, description: failure.faultString };
-      if (failure.reason === 'account-locked' || LOCKED_WORDS.test(failure.faultString)) return locked(sts);
+      if (failure.reason === 'account-locked') {
+        return verdict(
+          'account-locked',
+          { kind: 'unusable', status: 'invalid', reason: 'account-locked' },
+          'until-changed',
+          sts,
+        );
+      }
       if (failure.reason === 'password-expired') {
         return verdict(
           'wrong-or-expired-password',
@@ -124,15 +124,13 @@ export function classifyStsFailure(failure: StsFailure): Verdict {
     }
     case 'credential': {
       const sts = { code: failure.code, description: failure.description };
-      if (LOCKED_WORDS.test(failure.description)) return locked(sts);
       const code = failure.code.padStart(3, '0');
+      // Every other credential code (the catalogue's 105, 106, 111, 112, 114 …) is a missing right.
       const outcome: TestOutcome = WRONG_PINCODE.has(code)
         ? 'wrong-pincode'
         : WRONG_USER.has(code)
           ? 'wrong-user'
-          : NOT_AUTHORISED.has(code)
-            ? 'not-authorised'
-            : 'not-authorised';
+          : 'not-authorised';
       return verdict(
         outcome,
         { kind: 'unusable', status: 'invalid', reason: outcome },
@@ -142,20 +140,11 @@ export function classifyStsFailure(failure: StsFailure): Verdict {
         withCatalogue(OUTCOME_REMEDIES[outcome], failure.explanation),
       );
     }
-    case 'request-rejected': {
-      const sts = { code: failure.code, description: failure.description };
-      if (LOCKED_WORDS.test(failure.description)) return locked(sts);
-      // A bare HTTP 401/403 (no SOAP fault) is a refused login all the same.
-      if (failure.code === 'HTTP 401' || failure.code === 'HTTP 403') {
-        return verdict(
-          'wrong-or-expired-password',
-          { kind: 'unusable', status: 'invalid', reason: 'wrong-or-expired-password' },
-          'timed',
-          sts,
-        );
-      }
-      return verdict('sts-refused-request', { kind: 'unchanged' }, false, sts);
-    }
+    case 'request-rejected':
+      return verdict('sts-refused-request', { kind: 'unchanged' }, false, {
+        code: failure.code,
+        description: failure.description,
+      });
     case 'transient':
     case 'no-answer':
       return verdict('sts-unreachable', { kind: 'unchanged' }, false, {
@@ -174,9 +163,11 @@ function withCatalogue(ours: Remedy, catalogue: Remedy | undefined): Remedy {
 const OWNER_DATA_WRONG = '109';
 
 /**
- * A call can "succeed" and still carry a refusal: the receipt and query services answer a wrong
- * pincode or an unauthorised owner as a negative notice or a message with the upload's code (002,
- * 104, 105, 110 …), which the STS client passes through. Such codes decide a test.
+ * What the STS client leaves in a successful answer but still decides a test. The client already
+ * fails a call whose notices or messages carry a credential code (002–114); it passes through 109
+ * (owner data formally wrong: about the request, not the login, yet to a test it says the
+ * credential's owner is misconfigured) and the upload table's internal error 200 (the check did
+ * not happen: nothing is known about the credential).
  */
 export function failureInAnswer(value: unknown): StsFailure | undefined {
   const answer = (value ?? {}) as {
@@ -184,15 +175,16 @@ export function failureInAnswer(value: unknown): StsFailure | undefined {
     messages?: { code: string; description: string }[];
   };
   for (const item of [...(answer.notices ?? []), ...(answer.messages ?? [])]) {
-    if (!/^\d{1,3}$/.test(item.code.trim())) continue;
-    const entry = lookupStsCode(item.code, 'upload-result', { text: item.description });
-    if (!entry.known) continue;
+    const code = item.code.trim();
+    if (!/^\d{3}$/.test(code)) continue;
+    const entry = lookupStsCode(code, 'upload-result', { text: item.description });
     const description = item.description || entry.text;
-    if (entry.class === 'credential' || entry.code === OWNER_DATA_WRONG) {
-      return { kind: 'credential', code: entry.code, description, explanation: entry.explanation };
+    if (code === OWNER_DATA_WRONG) {
+      return { kind: 'credential', code, description, explanation: entry.explanation };
     }
-    if (entry.class === 'transient')
-      return { kind: 'transient', reason: 'sts-error', code: entry.code, description };
+    if (entry.known && entry.class === 'transient') {
+      return { kind: 'transient', reason: 'sts-error', code, description };
+    }
   }
   return undefined;
 }

@@ -20,8 +20,9 @@ const COUNTERS = {
   credentials_expiry_warnings_total:
     'Expiry warnings raised, by what expires (password, certificate) and threshold in days.',
   credentials_events_publish_failures_total: 'Credential events that could not be published to Redis.',
-  credentials_secret_integrity_failures_total:
-    'Secrets that did not decrypt (tampering, moved rows, missing master key).',
+  credentials_secret_integrity_failures_total: 'Secrets that did not decrypt (tampering, moved rows).',
+  credentials_master_key_missing_total:
+    'Secrets not read because their master key is not configured on this replica (a key made active before every replica had it).',
 } as const;
 export type CounterName = keyof typeof COUNTERS;
 

@@ -27,6 +27,14 @@ const wipe = (values: SecretValues) => {
   for (const value of Object.values(values)) value?.fill(0);
 };
 
+const LEASED_FIELDS = [
+  'password',
+  'pincode',
+  'entratelPin',
+  'clientCertificatePkcs12',
+  'clientCertificatePassphrase',
+] as const;
+
 /**
  * Leases: what a sender needs for one use of a credential, and nothing more. The pincode leaves
  * this service already encrypted with SanitelCF (as every STS call carries it); the plaintext
@@ -67,29 +75,39 @@ export function createLeaseService(deps: LeaseServiceDeps) {
           });
           return { refused: 'unusable' as const, row };
         }
+        // Read under the same lock: a change of the secrets (FOR UPDATE) cannot commit in between,
+        // so the secrets handed out are exactly those of the lease's `secretsVersion`.
+        const read = await credentials.readSecretsIn(tx, row, LEASED_FIELDS);
+        if (!read.ok) return { refused: 'unreadable' as const, row, error: read.error };
+        const secrets = read.values;
         const leaseId = randomUUID();
         const expiresAt = new Date(now.getTime() + deps.leaseTtlMs);
-        await tx.insert(leasesTable).values({
-          id: leaseId,
-          tenantId: row.tenantId,
-          credentialId: row.id,
-          secretsVersion: row.secretsVersion,
-          purpose,
-          actor: context.actor.id,
-          issuedAt: now,
-          expiresAt,
-        });
-        await recordAudit(tx, {
-          at: now,
-          action: 'credential.leased',
-          actor: context.actor,
-          tenantId: row.tenantId,
-          credentialId: row.id,
-          reason: purpose,
-          requestId: context.requestId ?? null,
-          details: { leaseId, secretsVersion: row.secretsVersion },
-        });
-        return { refused: false as const, row, leaseId, expiresAt };
+        try {
+          await tx.insert(leasesTable).values({
+            id: leaseId,
+            tenantId: row.tenantId,
+            credentialId: row.id,
+            secretsVersion: row.secretsVersion,
+            purpose,
+            actor: context.actor.id,
+            issuedAt: now,
+            expiresAt,
+          });
+          await recordAudit(tx, {
+            at: now,
+            action: 'credential.leased',
+            actor: context.actor,
+            tenantId: row.tenantId,
+            credentialId: row.id,
+            reason: purpose,
+            requestId: context.requestId ?? null,
+            details: { leaseId, secretsVersion: row.secretsVersion },
+          });
+        } catch (error) {
+          wipe(secrets);
+          throw error;
+        }
+        return { refused: false as const, row, leaseId, expiresAt, secrets };
       });
 
       if (result.refused === 'not-found') {
@@ -99,6 +117,9 @@ export function createLeaseService(deps: LeaseServiceDeps) {
           title: 'Not found',
           detail: 'The credential was not found.',
         });
+      }
+      if (result.refused === 'unreadable') {
+        return credentials.refuseUnreadable(result.error, result.row, context);
       }
       if (result.refused === 'unusable') {
         metrics.increment('credentials_leases_total', { result: 'refused' });
@@ -110,12 +131,7 @@ export function createLeaseService(deps: LeaseServiceDeps) {
         });
       }
 
-      const { row, leaseId, expiresAt } = result;
-      const secrets = await credentials.readSecrets(
-        row,
-        ['password', 'pincode', 'entratelPin', 'clientCertificatePkcs12', 'clientCertificatePassphrase'],
-        context,
-      );
+      const { row, leaseId, expiresAt, secrets } = result;
       try {
         const environment = row.environment as Environment;
         const password = secrets.password?.toString('utf8');

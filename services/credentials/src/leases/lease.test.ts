@@ -1,8 +1,13 @@
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStsClient } from '../../../../packages/sts/src/soap/sts-client.ts';
-import { readCredentialEvents } from '../events/credential-events.ts';
+import { DEFAULT_POLICY } from '../app.ts';
+import { createCredentialService } from '../credentials/credential-service.ts';
+import { createCredentialEvents, readCredentialEvents } from '../events/credential-events.ts';
 import { type Harness, LEASE, MANAGE, REPORT, startHarness } from '../test-support/harness.ts';
+import { createEnvelopeEncryption } from '../vault/envelope-encryption.ts';
+import { createSecretVault } from '../vault/secret-vault.ts';
+import { createLeaseService } from './lease-service.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -174,6 +179,31 @@ describe('leases and failure reports', () => {
     expect(test.statusCode).toBe(409);
   });
 
+  it('takes any login-failure reason: a bare HTTP 401 or one it does not know is a wrong password', async () => {
+    for (const reason of ['http-401', 'http-403', 'some-future-fault']) {
+      const id = await testedCredential(`auth-${reason}`);
+      const leaseId = (await lease(id)).json().leaseId;
+      const response = await report(id, {
+        leaseId,
+        failure: { kind: 'authentication', reason, faultString: `HTTP ${reason}` },
+      });
+      expect(response.statusCode, reason).toBe(200);
+      expect(response.json(), reason).toMatchObject({
+        applied: true,
+        outcome: 'wrong-or-expired-password',
+        status: 'invalid',
+        usable: false,
+      });
+    }
+    const id = await testedCredential('auth-locked');
+    const leaseId = (await lease(id)).json().leaseId;
+    const locked = await report(id, {
+      leaseId,
+      failure: { kind: 'authentication', reason: 'account-locked', faultString: 'utenza bloccata' },
+    });
+    expect(locked.json()).toMatchObject({ applied: true, outcome: 'account-locked', status: 'invalid' });
+  });
+
   it('maps reported STS codes: 104 is a wrong pincode', async () => {
     const id = await testedCredential('pincode-report');
     const leaseId = (await lease(id)).json().leaseId;
@@ -188,6 +218,75 @@ describe('leases and failure reports', () => {
       headers: manage(),
     });
     expect(credential.json()).toMatchObject({ status: 'invalid', statusReason: 'wrong-pincode' });
+  });
+
+  /** Waits until `work` has finished or another session of this database waits for a row lock. */
+  async function finishedOrBlocked(work: Promise<unknown>) {
+    let finished = false;
+    void work.then(() => (finished = true));
+    for (let i = 0; i < 1000 && !finished; i++) {
+      const waiting = await h.pool.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      if (waiting.rowCount) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (!finished) throw new Error('the concurrent change neither finished nor waited for a lock');
+  }
+
+  it('hands out exactly the secrets of the version it names, though a password change comes in between', async () => {
+    const id = await testedCredential('interleaved-change');
+    const newPassword = 'Lease.Test.2';
+    const { logger, stsClientFactory, sanitel } = h.deps;
+    const credentials = createCredentialService({
+      db: h.db,
+      redis: h.redis,
+      logger,
+      clock: h.clock,
+      vault: createSecretVault(createEnvelopeEncryption(h.keyring)),
+      events: createCredentialEvents({ redis: h.redis, logger }),
+      metrics: h.metrics,
+      stsClientFactory,
+      sanitel,
+      policy: DEFAULT_POLICY,
+    });
+    let change: Promise<{ statusCode: number }> | undefined;
+    const leases = createLeaseService({
+      db: h.db,
+      clock: h.clock,
+      metrics: h.metrics,
+      sanitel,
+      leaseTtlMs: 60_000,
+      credentials: {
+        ...credentials,
+        // The clinic saves a new password just as the lease reads the secrets.
+        async readSecretsIn(...args) {
+          change = h.app.inject({
+            method: 'PATCH',
+            url: `/internal/v1/credentials/${id}`,
+            headers: manage(),
+            payload: { password: newPassword },
+          });
+          await finishedOrBlocked(change);
+          return credentials.readSecretsIn(...args);
+        },
+      },
+    });
+    const leased = await leases.lease(
+      { scope: { kind: 'tenant', tenantId: 'clinic' }, actor: { kind: 'service', id: 'submitter:race' } },
+      id,
+      { purpose: 'interleaved change' },
+    );
+    expect((await change!).statusCode).toBe(200);
+    // Version 1 with version 1's password: a failure reported on it is judged against the right secrets.
+    expect({ version: leased.secretsVersion, password: leased.login?.password }).toEqual({
+      version: 1,
+      password: DOCTOR.password,
+    });
+    const version = await h.pool.query('select secrets_version from credentials.credentials where id = $1', [
+      id,
+    ]);
+    expect(version.rows[0].secrets_version).toBe(2);
   });
 
   it('ignores a failure reported on a lease of secrets that have since changed', async () => {

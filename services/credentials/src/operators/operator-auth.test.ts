@@ -148,6 +148,45 @@ describe('TS-CNS operators over mutual TLS', () => {
     ]);
   });
 
+  it('lets an operator change only secrets and passwordChangedAt: anything else is 403, naming the field', async () => {
+    const card = createCnsCertificate({ ca: cardsCa, taxCode: ROSSI, bits: 2048 });
+    const patch = (body: Record<string, unknown>) =>
+      call('PATCH', `/operator/v1/credentials/${ids.rossi}`, { card, body });
+    const before = (await call('GET', `/operator/v1/credentials/${ids.rossi}`, { card })).json;
+    for (const [field, value] of [
+      ['owner', { taxCode: VERDI }],
+      ['vatNumbers', ['00265910661']],
+      ['sendingMode', 'realtime'],
+      ['pacing', { requestsPerMinute: 60 }],
+      ['label', 'mine now'],
+      ['user', VERDI],
+      ['passwordValidityDays', 365],
+    ] as const) {
+      const refused = await patch({ password: 'Operator.Pw.2', [field]: value });
+      expect(refused.status, field).toBe(403);
+      expect(refused.json.type).toContain('forbidden');
+      expect(refused.json.detail).toContain(field);
+      expect(refused.json.errors).toEqual([
+        expect.objectContaining({ field, rule: 'operator-may-not-change' }),
+      ]);
+    }
+    // Nothing moved, the password included.
+    expect((await call('GET', `/operator/v1/credentials/${ids.rossi}`, { card })).json).toEqual(before);
+    const allowed = await patch({
+      password: 'Operator.Pw.2',
+      pincode: '6060606061',
+      passwordChangedAt: '2026-02-01',
+    });
+    expect(allowed.status).toBe(200);
+    expect(allowed.json.credential).toMatchObject({ secrets: { pincode: { hint: '••••••••61' } } });
+    // The clinic still changes its configuration through the gateway.
+    const clinic = await call('PATCH', `/internal/v1/credentials/${ids.rossi}`, {
+      headers: h.auth({ tenantId: 'clinic', scopes: MANAGE }),
+      body: { sendingMode: 'realtime' },
+    });
+    expect(clinic.status).toBe(200);
+  });
+
   it("answers 404 for a credential that is not the operator's (codice fiscale mismatch)", async () => {
     const card = createCnsCertificate({ ca: cardsCa, taxCode: BIANCHI });
     for (const [method, suffix] of [

@@ -20,6 +20,8 @@ export interface StsConnection {
   /** Basic auth; absent only for client-certificate credentials without a login. */
   auth?: { user: string; password: string };
   clientCertificate?: { cert: string; key: string };
+  /** Entratel credentials: the codice fiscale-sede, sent as `opzionale1` on every call. */
+  optional1?: string;
 }
 
 export type StsClientFactory = (connection: StsConnection) => StsClient;
@@ -50,6 +52,7 @@ export function createStsClientFactory(options: StsClientFactoryOptions): StsCli
       variant: connection.variant,
       // Certificate-only credentials have no login: no Authorization header is sent then.
       ...(connection.auth ? { auth: connection.auth } : {}),
+      ...(connection.optional1 ? { optional1: connection.optional1 } : {}),
       tls,
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       ...(options.responseTimeoutMs ? { responseTimeoutMs: options.responseTimeoutMs } : {}),

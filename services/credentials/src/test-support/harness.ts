@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
   createLogger,
@@ -32,7 +32,17 @@ import { createKeyring, type Keyring } from '../vault/keyring.ts';
  * log lines, and service tokens as the gateway and the submitter will mint them.
  */
 
-export const TOKEN_KEY: ServiceTokenKey = { id: 'test-k1', secret: randomBytes(32) };
+const tokenKey = (id: string, issuer: string, scopes: string[]): ServiceTokenKey => ({
+  id,
+  issuer,
+  scopes,
+  secret: randomBytes(32),
+});
+/** One key per calling service, each bound to its issuer and scopes, as configured in production. */
+export const TOKEN_KEYS = {
+  gateway: tokenKey('test-gateway-1', 'gateway', ['credentials:manage']),
+  submitter: tokenKey('test-submitter-1', 'submitter', ['credentials:lease', 'credentials:report']),
+};
 /** Where nothing listens: every STS call fails before anything is sent. */
 export const NOWHERE = 'http://127.0.0.1:9';
 
@@ -81,10 +91,22 @@ export interface Harness {
   /** Every log line written so far. */
   logs: string[];
   simulator: (Simulator & { url: string }) | undefined;
+  /** What the app is built from, for tests that assemble services themselves. */
+  deps: CredentialsDeps;
   /** Decrypts what was encrypted for the STS (the simulator's stand-in key). */
   sanitelDecryptor: SanitelDecryptor;
-  /** `Authorization` header of a service token. */
+  /**
+   * `Authorization` header of a service token, signed with the issuer's key (an issuer without one
+   * gets a key this service does not know).
+   */
   auth(options: { tenantId: string; scopes: string[]; issuer?: string; subject?: string }): {
+    authorization: string;
+  };
+  /** `Authorization` header of a token made by hand with `key`: any claims, correctly signed. */
+  handMadeAuth(
+    key: ServiceTokenKey,
+    claims: { iss: string; scope: string; tid: string },
+  ): {
     authorization: string;
   };
   /** Rebuilds the app over the same database and Redis (e.g. with another keyring). */
@@ -138,7 +160,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       responseTimeoutMs: 10_000,
     }),
     serviceTokens: createServiceTokenVerifier({
-      keys: [TOKEN_KEY],
+      keys: Object.values(TOKEN_KEYS),
       audience: 'credentials',
       trustedIssuers: ['gateway', 'submitter'],
     }),
@@ -165,16 +187,39 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     metrics,
     logs,
     simulator,
+    deps,
     sanitelDecryptor: createSanitelDecryptor(keyPair.privateKeyPem),
     auth({ tenantId, scopes, issuer = 'gateway', subject = 'api-key:test' }) {
       // Tokens are dated by the real clock: the verifier checks them against real time.
-      const token = createServiceTokenSigner({ key: TOKEN_KEY, issuer }).sign({
+      const key =
+        issuer === 'gateway' || issuer === 'submitter'
+          ? TOKEN_KEYS[issuer]
+          : tokenKey(`test-${issuer}`, issuer, scopes);
+      const token = createServiceTokenSigner({ key }).sign({
         audience: 'credentials',
         tenantId,
         subject,
         scopes,
       });
       return { authorization: `Bearer ${token}` };
+    },
+    handMadeAuth(key, claims) {
+      const now = Math.floor(Date.now() / 1000);
+      const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.id })).toString(
+        'base64url',
+      );
+      const payload = Buffer.from(
+        JSON.stringify({
+          aud: 'credentials',
+          sub: 'forged',
+          iat: now,
+          exp: now + 60,
+          jti: randomUUID(),
+          ...claims,
+        }),
+      ).toString('base64url');
+      const signature = createHmac('sha256', key.secret).update(`${header}.${payload}`).digest('base64url');
+      return { authorization: `Bearer ${header}.${payload}.${signature}` };
     },
     buildApp: make,
     async close() {

@@ -66,7 +66,7 @@ export function createKeyring(keys: Map<string, Buffer>, activeVersion: string):
       const key = copy.get(version);
       if (!key) {
         throw new KeyringError(
-          `master key ${version} is not configured: it still wraps data keys; add it back and run the rotation`,
+          `master key ${version} is not configured on this replica but wraps data keys: every replica needs a key before it becomes active, and until the rotation has moved every data key off it`,
         );
       }
       return key;

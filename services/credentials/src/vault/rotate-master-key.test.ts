@@ -1,6 +1,7 @@
 import { createLogger } from '@sts/shared';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialMetrics } from '../health/credential-metrics.ts';
 import { type Harness, LEASE, MANAGE, newMasterKey, startHarness } from '../test-support/harness.ts';
 import { createEnvelopeEncryption } from './envelope-encryption.ts';
 import { createKeyring } from './keyring.ts';
@@ -172,12 +173,43 @@ describe('master key rotation and ciphertext integrity', () => {
       );
       expect((await leaseWith(v2Only(), id)).statusCode).toBe(500);
     });
+  });
 
-    it('a data key whose master key was removed from the configuration', async () => {
-      const v1Only = h.buildApp({ keyring: createKeyring(new Map([['v1', v1]]), 'v1') });
-      expect((await leaseWith(v1Only, ids[20]!)).statusCode).toBe(500);
-      const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
-      expect(metrics.body).toMatch(/credentials_secret_integrity_failures_total \d+/);
+  it('a replica without the master key of a data key answers 503 problem+json, audited and counted', async () => {
+    // An old replica of a rolling deploy: it knows v1 only, while the data key is wrapped with v2.
+    const metrics = createCredentialMetrics();
+    const v1Only = h.buildApp({ keyring: createKeyring(new Map([['v1', v1]]), 'v1'), metrics });
+    const [leased, changed] = [ids[20]!, ids[21]!];
+    const lease = await leaseWith(v1Only, leased);
+    expect(lease.statusCode).toBe(503);
+    expect(lease.headers['content-type']).toContain('application/problem+json');
+    expect(lease.json()).toMatchObject({ type: expect.stringContaining('master-key-unavailable') });
+    expect(lease.body).not.toContain(secretsOf(20).password);
+    const patch = await v1Only.inject({
+      method: 'PATCH',
+      url: `/internal/v1/credentials/${changed}`,
+      headers: h.auth({ tenantId: 'clinic', scopes: MANAGE }),
+      payload: { password: 'Rotate.New.21' },
     });
+    expect(patch.statusCode).toBe(503);
+    expect(patch.body).not.toContain('Rotate.New.21');
+    const audit = await h.pool.query(
+      `select credential_id, details from credentials.audit_log where action = 'credential.master-key-missing' order by id`,
+    );
+    expect(audit.rows.map((row) => row.credential_id)).toEqual([leased, changed]);
+    expect(audit.rows[0].details.problem).toMatch(/master key v2 is not configured/);
+    const counted = await v1Only.inject({ method: 'GET', url: '/metrics' });
+    expect(counted.body).toContain('credentials_master_key_missing_total 2');
+    // Nothing was changed by the refused update: the new replica still reads the old password.
+    const both = h.buildApp({
+      keyring: createKeyring(
+        new Map([
+          ['v1', v1],
+          ['v2', v2],
+        ]),
+        'v1',
+      ),
+    });
+    expect((await leaseWith(both, changed)).json().login.password).toBe(secretsOf(21).password);
   });
 });

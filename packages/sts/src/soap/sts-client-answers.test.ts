@@ -1,0 +1,145 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExpenseDocument } from '../documents/expense-document.ts';
+import { createZipArchive } from '../files/zip-archive.ts';
+import { createStsClient, type StsClient } from './sts-client.ts';
+
+/**
+ * How the client reads answers that are not the happy path: pages instead of SOAP, HTTP statuses,
+ * the "already present" rejection. A real HTTP server plays each answer.
+ */
+
+let answer: { status: number; type: string; body: string } = { status: 200, type: 'text/xml', body: '' };
+let server: Server;
+let client: StsClient;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(answer.status, { 'content-type': answer.type });
+      response.end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  client = createStsClient({
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    auth: { user: 'PROVAX00X00X000Y', password: 'Salve123' },
+    documentRules: { allowKitTestIdentifiers: true },
+  });
+});
+afterAll(() => {
+  client.close();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const pincode = Buffer.alloc(128, 3).toString('base64');
+const document: ExpenseDocument = {
+  id: { vatNumber: '01201200121', issueDate: '2026-11-02', device: 1, number: 'A-1' },
+  operation: 'insert',
+  paymentDate: '2026-11-02',
+  patient: { kind: 'identified', taxCode: { encrypted: pincode } },
+  traceablePayment: true,
+  documentType: 'invoice',
+  lines: [{ expenseType: 'SR', amount: '10.00', vatNature: 'N4' }],
+};
+const envelope = (body: string) =>
+  `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${body}</soap:Body></soap:Envelope>`;
+const upload = () =>
+  client.uploadFile({
+    fileName: 'answers.zip',
+    zip: Buffer.from('zip'),
+    encryptedPincode: pincode,
+    owner: {},
+  });
+const query = () => client.getOutcomes({ encryptedPincode: pincode, protocol: '99999999999999999' });
+
+describe('answers that are not SOAP', () => {
+  it('a 200 page instead of an envelope: nobody knows if the work was done', async () => {
+    answer = { status: 200, type: 'text/html', body: '<html>maintenance</html>' };
+    expect(await upload()).toMatchObject({ ok: false, failure: { kind: 'no-answer', code: '200' } });
+  });
+
+  it('a 500 page: an upload may have been stored (reconcile), a query may just be asked again', async () => {
+    answer = { status: 500, type: 'text/html', body: '<html>Internal Server Error</html>' };
+    expect(await upload()).toMatchObject({ ok: false, failure: { kind: 'no-answer', code: '500' } });
+    expect(await query()).toMatchObject({ ok: false, failure: { kind: 'transient', status: 500 } });
+  });
+
+  it('a 502 from a gateway: no-answer even for a query', async () => {
+    answer = { status: 502, type: 'text/html', body: 'Bad Gateway' };
+    expect(await query()).toMatchObject({ ok: false, failure: { kind: 'no-answer', code: '502' } });
+  });
+
+  it('401 and 403 from the web server are refused logins: the credential stops at once', async () => {
+    for (const status of [401, 403]) {
+      answer = { status, type: 'text/html', body: 'Unauthorized' };
+      expect(await query()).toMatchObject({
+        ok: false,
+        failure: { kind: 'authentication', reason: `http-${status}` },
+      });
+    }
+  });
+});
+
+describe('answers in SOAP', () => {
+  it('S017 alone: rejected, and flagged as already present', async () => {
+    answer = {
+      status: 200,
+      type: 'text/xml',
+      body: envelope(
+        '<ns2:inserimentoDocumentoSpesaResponse xmlns:ns2="http://documentospesap730.sanita.finanze.it">' +
+          '<ns2:esitoChiamata>1</ns2:esitoChiamata><ns2:listaMessaggi><ns2:messaggio><ns2:codice>S017</ns2:codice>' +
+          "<ns2:descrizione>IDENTIFICATIVO DOCUMENTO FISCALE GIA' PRESENTE</ns2:descrizione><ns2:tipo>E</ns2:tipo>" +
+          '</ns2:messaggio></ns2:listaMessaggi></ns2:inserimentoDocumentoSpesaResponse>',
+      ),
+    };
+    const result = await client.sendDocument({ encryptedPincode: pincode, document });
+    expect(result).toMatchObject({ ok: true, value: { outcome: 'rejected', alreadyPresent: true } });
+  });
+
+  it('a numbered credential code in the messages (104) stops the credential, whatever the service', async () => {
+    answer = {
+      status: 200,
+      type: 'text/xml',
+      body: envelope(
+        '<ns2:inserimentoDocumentoSpesaResponse xmlns:ns2="http://documentospesap730.sanita.finanze.it">' +
+          '<ns2:esitoChiamata>1</ns2:esitoChiamata><ns2:listaMessaggi><ns2:messaggio><ns2:codice>104</ns2:codice>' +
+          '<ns2:descrizione>PINCODE ERRATO</ns2:descrizione><ns2:tipo>E</ns2:tipo>' +
+          '</ns2:messaggio></ns2:listaMessaggi></ns2:inserimentoDocumentoSpesaResponse>',
+      ),
+    };
+    const result = await client.sendDocument({ encryptedPincode: pincode, document });
+    expect(result).toMatchObject({ ok: false, failure: { kind: 'credential', code: '104' } });
+  });
+
+  it('an error detail zip with a CSV: its rows, as documents errors', async () => {
+    const csv =
+      'CF PROPRIETARIO; COD REGIONE; COD ASL; COD SSA; PARTITA IVA; DATA EMISSIONE; DOCUMENTO FISCALE DISPOSITIVO; DOCUMENTO FISCALE NUMERO;; TIPO SPESA; CODICE ERRORE; DESCRIZIONE ERRORE\n' +
+      'PROVAX00X00X000Y;;;;01201200121;02/11/2026;1;A-1;;SR;S017;GIA PRESENTE\n';
+    const zip = createZipArchive('errori-99999999999999999.csv', Buffer.from(csv, 'latin1'));
+    answer = {
+      status: 200,
+      type: 'text/xml',
+      body: envelope(
+        '<ns2:DettaglioErroriResponse xmlns:ns2="http://dettaglioerrori.p730.sanita.sogei.it/"><DatiOutputRichiesta>' +
+          `<esitoChiamata>0</esitoChiamata><esitiPositivi><dettagliEsito><csv>${zip.toString('base64')}</csv></dettagliEsito></esitiPositivi>` +
+          '</DatiOutputRichiesta></ns2:DettaglioErroriResponse>',
+      ),
+    };
+    const result = await client.getErrorDetail({ encryptedPincode: pincode, protocol: '99999999999999999' });
+    expect(result).toMatchObject({
+      ok: true,
+      value: { available: true, errors: [{ number: 'A-1', code: 'S017', issueDate: '2026-11-02' }] },
+    });
+  });
+});
+
+describe('what never leaves', () => {
+  it('a pincode in clear is refused before any request', async () => {
+    await expect(client.getOutcomes({ encryptedPincode: '1234567890', protocol: '1' })).rejects.toThrow(
+      /pincode must be sent encrypted/,
+    );
+  });
+});
