@@ -37,6 +37,41 @@ export function createExpiryMonitor(deps: ExpiryMonitorDeps) {
     return reached.length ? Math.min(...reached) : undefined;
   };
 
+  /** A claimed warning goes out as a metric and an event, plus a status event if the status moved. */
+  async function announce(warning: {
+    what: 'password' | 'certificate';
+    row: CredentialRow;
+    claimed: CredentialRow;
+    threshold: number;
+    daysLeft: number;
+    expiresAt: Date;
+    now: Date;
+  }) {
+    const { what, row, claimed, threshold, daysLeft, expiresAt, now } = warning;
+    metrics.increment('credentials_expiry_warnings_total', { what, days: String(threshold) });
+    await events.publish({
+      type: what === 'password' ? 'credential.password-expiring' : 'credential.certificate-expiring',
+      tenantId: claimed.tenantId,
+      credentialId: claimed.id,
+      status: claimed.status,
+      usable: isUsable(claimed.status),
+      at: now,
+      daysLeft,
+      expiresAt,
+    });
+    if (claimed.status !== row.status) {
+      await events.publish({
+        type: 'credential.status-changed',
+        tenantId: claimed.tenantId,
+        credentialId: claimed.id,
+        status: claimed.status,
+        usable: isUsable(claimed.status),
+        reason: claimed.statusReason,
+        at: now,
+      });
+    }
+  }
+
   async function warnPassword(row: CredentialRow, now: Date): Promise<boolean> {
     const expiresAt = row.passwordExpiresAt!;
     const daysLeft = Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS);
@@ -75,28 +110,7 @@ export function createExpiryMonitor(deps: ExpiryMonitorDeps) {
       return updated;
     });
     if (!claimed) return false;
-    metrics.increment('credentials_expiry_warnings_total', { what: 'password', days: String(threshold) });
-    await events.publish({
-      type: 'credential.password-expiring',
-      tenantId: claimed.tenantId,
-      credentialId: claimed.id,
-      status: claimed.status,
-      usable: isUsable(claimed.status),
-      at: now,
-      daysLeft,
-      expiresAt,
-    });
-    if (claimed.status !== row.status) {
-      await events.publish({
-        type: 'credential.status-changed',
-        tenantId: claimed.tenantId,
-        credentialId: claimed.id,
-        status: claimed.status,
-        usable: isUsable(claimed.status),
-        reason: null,
-        at: now,
-      });
-    }
+    await announce({ what: 'password', row, claimed, threshold, daysLeft, expiresAt, now });
     return true;
   }
 
@@ -143,28 +157,7 @@ export function createExpiryMonitor(deps: ExpiryMonitorDeps) {
       return updated;
     });
     if (!claimed) return false;
-    metrics.increment('credentials_expiry_warnings_total', { what: 'certificate', days: String(threshold) });
-    await events.publish({
-      type: 'credential.certificate-expiring',
-      tenantId: claimed.tenantId,
-      credentialId: claimed.id,
-      status: claimed.status,
-      usable: isUsable(claimed.status),
-      at: now,
-      daysLeft,
-      expiresAt: notAfter,
-    });
-    if (claimed.status !== row.status) {
-      await events.publish({
-        type: 'credential.status-changed',
-        tenantId: claimed.tenantId,
-        credentialId: claimed.id,
-        status: claimed.status,
-        usable: false,
-        reason: claimed.statusReason,
-        at: now,
-      });
-    }
+    await announce({ what: 'certificate', row, claimed, threshold, daysLeft, expiresAt: notAfter, now });
     return true;
   }
 
