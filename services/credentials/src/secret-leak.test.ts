@@ -1,7 +1,15 @@
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, LEASE, MANAGE, REPORT, simulatorAdmin, startHarness } from './test-support/harness.ts';
+import {
+  type Harness,
+  KIT_ENTRATEL_CREDENTIAL,
+  LEASE,
+  MANAGE,
+  REPORT,
+  simulatorAdmin,
+  startHarness,
+} from './test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -156,15 +164,10 @@ describe('no secret leaks through logs, tables, Redis or error bodies', () => {
       url: '/internal/v1/credentials',
       headers: manage,
       payload: {
+        ...KIT_ENTRATEL_CREDENTIAL,
         label: 'entratel canary',
-        environment: 'test',
-        kind: 'entratel',
-        user: 'MSSSMN78C13C773M',
         password: SECOND.password,
         entratelPin: ENTRATEL_PIN,
-        entratelSiteCode: '07874631000-000',
-        owner: { taxCode: 'FBNFBA62S28H501F' },
-        vatNumbers: ['00265910661'],
       },
     });
     expect(entratel.statusCode).toBe(201);

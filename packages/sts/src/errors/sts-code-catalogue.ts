@@ -99,6 +99,18 @@ const OUR_SOFTWARE_IT =
 const OUR_SOFTWARE_EN =
   'This is a problem of our software or configuration, not of the documents: the engineers are alerted and the documents will be sent again once it is fixed.';
 
+/** One catalogue entry; the helpers below fix the context (and defaults) of their table. */
+const entry = (
+  context: StsCodeContext,
+  code: string,
+  text: string,
+  cls: StsCodeClass,
+  source: string,
+  it: string,
+  en: string,
+  origin: StsTextOrigin = 'official',
+): StsCodeEntry => ({ context, code, text, textOrigin: origin, source, class: cls, explanation: { it, en } });
+
 const upload = (
   code: string,
   text: string,
@@ -107,15 +119,7 @@ const upload = (
   en: string,
   origin: StsTextOrigin = 'official',
   source = 'ASYNC25 §4.7 (same in ASYNC21)',
-): StsCodeEntry => ({
-  context: 'upload-result',
-  code,
-  text,
-  textOrigin: origin,
-  source,
-  class: cls,
-  explanation: { it, en },
-});
+): StsCodeEntry => entry('upload-result', code, text, cls, source, it, en, origin);
 
 const UPLOAD_RESULTS: StsCodeEntry[] = [
   upload(
@@ -276,19 +280,8 @@ const UPLOAD_RESULTS: StsCodeEntry[] = [
   ),
 ];
 
-const status = (
-  context: StsCodeContext,
-  code: string,
-  text: string,
-  cls: StsCodeClass,
-  source: string,
-  it: string,
-  en: string,
-  origin: StsTextOrigin = 'official',
-): StsCodeEntry => ({ context, code, text, textOrigin: origin, source, class: cls, explanation: { it, en } });
-
 const PROCESSING_STATUSES: StsCodeEntry[] = [
-  status(
+  entry(
     'processing-status',
     '0',
     "Il file e' in fase di elaborazione",
@@ -297,7 +290,7 @@ const PROCESSING_STATUSES: StsCodeEntry[] = [
     'Il file è in coda per l’elaborazione. Il sistema ricontrolla da sé più tardi.',
     'The file is queued for processing. The system checks again by itself later.',
   ),
-  status(
+  entry(
     'processing-status',
     '1',
     'In corso di elaborazione',
@@ -306,7 +299,7 @@ const PROCESSING_STATUSES: StsCodeEntry[] = [
     'Il Sistema TS sta elaborando il file. Il sistema ricontrolla da sé più tardi.',
     'Sistema TS is processing the file. The system checks again by itself later.',
   ),
-  status(
+  entry(
     'processing-status',
     '2',
     'File elaborato correttamente',
@@ -315,7 +308,7 @@ const PROCESSING_STATUSES: StsCodeEntry[] = [
     'Il file è stato elaborato e tutti i documenti sono stati acquisiti.',
     'The file was processed and every document was taken in.',
   ),
-  status(
+  entry(
     'processing-status',
     '3',
     'File elaborato con errori',
@@ -324,7 +317,7 @@ const PROCESSING_STATUSES: StsCodeEntry[] = [
     'Il file è stato elaborato, ma alcuni documenti sono stati scartati o hanno segnalazioni. L’esito di ogni documento è nel dettaglio errori, che il sistema scarica da sé: i documenti scartati vanno corretti e reinviati, gli altri sono acquisiti.',
     'The file was processed, but some documents were rejected or carry remarks. Each document’s outcome is in the error detail, which the system downloads by itself: rejected documents must be corrected and sent again, the others are taken in.',
   ),
-  status(
+  entry(
     'processing-status',
     '5',
     'File scartato in fase di Elaborazione',
@@ -333,7 +326,7 @@ const PROCESSING_STATUSES: StsCodeEntry[] = [
     `Il file intero è stato scartato durante l’elaborazione e nessun documento è stato acquisito; il motivo è nella ricevuta PDF. ${OUR_SOFTWARE_IT}`,
     `The whole file was rejected during processing and no document was taken in; the reason is in the PDF receipt. ${OUR_SOFTWARE_EN}`,
   ),
-  status(
+  entry(
     'processing-status',
     '9',
     'File scartato in fase di Accoglienza',
@@ -350,7 +343,7 @@ const RECEIPT_RETRY_EN =
   'The reason is in the error codes returned with it (esitiNegativi). Unless they say otherwise, the system asks again later: the result may not be ready yet.';
 
 const CALL_OUTCOMES: StsCodeEntry[] = [
-  status(
+  entry(
     'status-call',
     '0',
     'è presente almeno un invio',
@@ -359,7 +352,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     'La richiesta dell’esito ha trovato l’invio: lo stato di elaborazione è indicato per ciascun file.',
     'The outcome query found the upload: each file’s processing status is given.',
   ),
-  status(
+  entry(
     'status-call',
     '1',
     'riscontrato errore o non presenti invii',
@@ -368,7 +361,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     `La richiesta dell’esito non ha dato risultati: errore oppure nessun invio trovato. ${RECEIPT_RETRY_IT}`,
     `The outcome query gave nothing: an error, or no upload found. ${RECEIPT_RETRY_EN}`,
   ),
-  status(
+  entry(
     'error-detail-call',
     '0',
     'il csv è scaricabile',
@@ -377,7 +370,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     'Il dettaglio degli errori (CSV) è disponibile ed è stato scaricato.',
     'The error detail (CSV) is available and was downloaded.',
   ),
-  status(
+  entry(
     'error-detail-call',
     '1',
     'riscontrato errore o csv non presente',
@@ -386,7 +379,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     `Il dettaglio degli errori non è disponibile: errore oppure CSV non (ancora) presente. ${RECEIPT_RETRY_IT}`,
     `The error detail is not available: an error, or no CSV (yet). ${RECEIPT_RETRY_EN}`,
   ),
-  status(
+  entry(
     'pdf-receipt-call',
     '0',
     'il pdf è scaricabile',
@@ -395,7 +388,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     'La ricevuta PDF è disponibile ed è stata scaricata.',
     'The PDF receipt is available and was downloaded.',
   ),
-  status(
+  entry(
     'pdf-receipt-call',
     '1',
     'riscontrato errore',
@@ -404,7 +397,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     `La ricevuta PDF non è disponibile. ${RECEIPT_RETRY_IT}`,
     `The PDF receipt is not available. ${RECEIPT_RETRY_EN}`,
   ),
-  status(
+  entry(
     'document-call',
     '0',
     'Documento acquisito',
@@ -414,7 +407,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     'Sistema TS took the document in and gave it a protocol number.',
     'ours',
   ),
-  status(
+  entry(
     'document-call',
     '1',
     'Documento scartato: errore bloccante',
@@ -424,7 +417,7 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
     'The document was not taken in (no protocol). The reason is in the messages returned: correct the document and send it again. If a message is about the credential, that one decides.',
     'ours',
   ),
-  status(
+  entry(
     'document-call',
     '2',
     'Documento acquisito con segnalazioni',
@@ -444,15 +437,7 @@ const message = (
   source: string,
   it: string,
   en: string,
-): StsCodeEntry => ({
-  context: 'message',
-  code,
-  text,
-  textOrigin: origin,
-  source,
-  class: cls,
-  explanation: { it, en },
-});
+): StsCodeEntry => entry('message', code, text, cls, source, it, en, origin);
 
 const MESSAGES: StsCodeEntry[] = [
   message(
@@ -575,13 +560,8 @@ const fault = (
   it: string,
   en: string,
 ): StsFaultEntry => ({
+  ...entry('fault', code, text, cls, source, it, en, origin),
   context: 'fault',
-  code,
-  text,
-  textOrigin: origin,
-  source,
-  class: cls,
-  explanation: { it, en },
   matches,
 });
 

@@ -1,6 +1,14 @@
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, LEASE, MANAGE, REPORT, startHarness, TOKEN_KEYS } from '../test-support/harness.ts';
+import {
+  type Harness,
+  KIT_ENTRATEL_CREDENTIAL,
+  LEASE,
+  MANAGE,
+  REPORT,
+  startHarness,
+  TOKEN_KEYS,
+} from '../test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -152,17 +160,7 @@ describe('credential routes', () => {
     });
     expect(structure.json().warnings.map((w: { rule: string }) => w.rule)).toEqual(['concurrency']);
 
-    const entratelBody = {
-      label: 'intermediary',
-      environment: 'test',
-      kind: 'entratel',
-      user: 'MSSSMN78C13C773M',
-      password: 'sotcat00',
-      entratelPin: '4B64AA1D',
-      entratelSiteCode: '07874631000-000',
-      owner: { taxCode: 'FBNFBA62S28H501F' },
-      vatNumbers: ['00265910661'],
-    };
+    const entratelBody = { ...KIT_ENTRATEL_CREDENTIAL, label: 'intermediary' };
     const entratel = await create('tenant-a', entratelBody);
     expect(entratel.statusCode).toBe(201);
     expect(entratel.json().credential).toMatchObject({

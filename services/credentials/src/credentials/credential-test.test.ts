@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStsClient } from '../../../../packages/sts/src/soap/sts-client.ts';
 import { readCredentialEvents } from '../events/credential-events.ts';
 import { createStsClientFactory, type StsFailure } from '../sts/sts-client-factory.ts';
-import { type Harness, MANAGE, simulatorAdmin, startHarness } from '../test-support/harness.ts';
+import {
+  type Harness,
+  KIT_ENTRATEL_CREDENTIAL,
+  MANAGE,
+  simulatorAdmin,
+  startHarness,
+} from '../test-support/harness.ts';
 import { classifyStsFailure, failureInAnswer } from './credential-test.ts';
 
 const database = useTestDatabase();
@@ -147,17 +153,7 @@ describe('credential test against the STS simulator', () => {
       method: 'POST',
       url: '/internal/v1/credentials?test=true',
       headers: manage(),
-      payload: {
-        label: 'entratel',
-        environment: 'test',
-        kind: 'entratel',
-        user: 'MSSSMN78C13C773M',
-        password: 'sotcat00',
-        entratelPin: '4B64AA1D',
-        entratelSiteCode: '07874631000-000',
-        owner: { taxCode: 'FBNFBA62S28H501F' },
-        vatNumbers: ['00265910661'],
-      },
+      payload: KIT_ENTRATEL_CREDENTIAL,
     });
     expect(created.json().test).toMatchObject({ outcome: 'valid', status: 'valid' });
     const wrongPin = await h.app.inject({

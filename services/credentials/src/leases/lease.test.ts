@@ -4,7 +4,14 @@ import { createStsClient } from '../../../../packages/sts/src/soap/sts-client.ts
 import { DEFAULT_POLICY } from '../app.ts';
 import { createCredentialService } from '../credentials/credential-service.ts';
 import { createCredentialEvents, readCredentialEvents } from '../events/credential-events.ts';
-import { type Harness, LEASE, MANAGE, REPORT, startHarness } from '../test-support/harness.ts';
+import {
+  type Harness,
+  KIT_ENTRATEL_CREDENTIAL,
+  LEASE,
+  MANAGE,
+  REPORT,
+  startHarness,
+} from '../test-support/harness.ts';
 import { createEnvelopeEncryption } from '../vault/envelope-encryption.ts';
 import { createSecretVault } from '../vault/secret-vault.ts';
 import { createLeaseService } from './lease-service.ts';
@@ -334,17 +341,7 @@ describe('leases and failure reports', () => {
       method: 'POST',
       url: '/internal/v1/credentials',
       headers: manage(),
-      payload: {
-        label: 'entratel',
-        environment: 'test',
-        kind: 'entratel',
-        user: 'MSSSMN78C13C773M',
-        password: 'sotcat00',
-        entratelPin: '4B64AA1D',
-        entratelSiteCode: '07874631000-000',
-        owner: { taxCode: 'FBNFBA62S28H501F' },
-        vatNumbers: ['00265910661'],
-      },
+      payload: KIT_ENTRATEL_CREDENTIAL,
     });
     const id = created.json().credential.id;
     await h.pool.query(`update credentials.credentials set status = 'valid' where id = $1`, [id]);

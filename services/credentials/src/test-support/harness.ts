@@ -247,6 +247,19 @@ export async function simulatorAdmin(
   return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
+/** The kit's Entratel intermediary (Delegati/DelegatoFiscale) as a credential to create. */
+export const KIT_ENTRATEL_CREDENTIAL = {
+  label: 'entratel',
+  environment: 'test',
+  kind: 'entratel',
+  user: 'MSSSMN78C13C773M',
+  password: 'sotcat00',
+  entratelPin: '4B64AA1D',
+  entratelSiteCode: '07874631000-000',
+  owner: { taxCode: 'FBNFBA62S28H501F' },
+  vatNumbers: ['00265910661'],
+} as const;
+
 export const MANAGE = ['credentials:manage'];
 export const LEASE = ['credentials:lease'];
 export const REPORT = ['credentials:report'];
