@@ -12,7 +12,7 @@ const certsDir = join(stsKitDir(), 'certs');
 const scratch = mkdtempSync(join(tmpdir(), 'sanitel-cert-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-// The four issues of the SanitelCF certificate, as sts-protocol.md §2.3 lists them (and openssl prints them).
+// The four issues of the SanitelCF certificate, as docs/protocol.md §2.3 lists them (and openssl prints them).
 const REAL_CERTIFICATES = [
   {
     file: 'SanitelCF_2015-04-23_to_2018-04-23.cer',

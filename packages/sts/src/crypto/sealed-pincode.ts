@@ -1,7 +1,7 @@
 /**
  * What may travel as a pincode: the SanitelCF ciphertext (base64 of an RSA block: 128 bytes for the
  * RSA-1024 certificate, 256 for a 2048-bit one) or, for Entratel intermediaries only, their
- * 8-character PIN, which the spec sends in clear (sts-protocol.md §2.1). A 10-digit pincode in clear
+ * 8-character PIN, which the spec sends in clear (docs/protocol.md §2.1). A 10-digit pincode in clear
  * is neither, so it can never be sent by mistake.
  */
 export function isSealedPincode(value: string): boolean {

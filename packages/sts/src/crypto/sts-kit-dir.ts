@@ -1,10 +1,14 @@
 import { fileURLToPath } from 'node:url';
 
 /**
- * Where the official Sistema TS kit lives: `STS_KIT_DIR`, else `shared/sts-kit` beside the repository
- * (as on developer machines and in CI). For tests, benchmarks and the simulator only: production
- * configures the certificate path explicitly.
+ * The official Sistema TS kit files this project carries (`packages/sts/kit/`, see its README), or
+ * `STS_KIT_DIR` when a newer kit with the same layout is to be tried. The SOAP clients, schema
+ * validation, the simulator and the tests all read from here; production configures the SanitelCF
+ * certificate path explicitly.
  */
 export function stsKitDir(): string {
-  return process.env.STS_KIT_DIR ?? fileURLToPath(new URL('../../../../../shared/sts-kit/', import.meta.url));
+  return process.env.STS_KIT_DIR ?? BUNDLED_KIT_DIR;
 }
+
+/** The kit inside this package, whatever `STS_KIT_DIR` says. */
+export const BUNDLED_KIT_DIR = fileURLToPath(new URL('../../kit/', import.meta.url));

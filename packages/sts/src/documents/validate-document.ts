@@ -20,7 +20,7 @@ import {
 /**
  * Validation of a document and its sender against everything the STS checks that we can check
  * locally: every facet of `730_precompilata.xsd` and `DocumentoSpesa730pSchema.xsd` (the stricter
- * of the two where they differ) and the business rules of the async spec v2.5 (sts-protocol.md
+ * of the two where they differ) and the business rules of the async spec v2.5 (docs/protocol.md
  * §3.2). All violations are returned, never only the first. Messages never contain the values.
  */
 

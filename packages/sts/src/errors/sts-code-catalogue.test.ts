@@ -6,7 +6,7 @@ import { lookupStsCode } from './lookup-sts-code.ts';
 import { STS_CODE_CATALOGUE, STS_CODE_CLASSES, STS_CODE_CONTEXTS } from './sts-code-catalogue.ts';
 
 const kit = stsKitDir();
-const protocolDoc = readFileSync(join(kit, '..', 'docs', 'sts-protocol.md'), 'utf8');
+const protocolDoc = readFileSync(join(kit, '..', 'docs', 'docs/protocol.md'), 'utf8');
 const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /** Rows of the official `codiceEsito` table (ASYNC §4.7): code, description over one or two lines, "E". */
@@ -70,7 +70,7 @@ describe('the catalogue against the official texts', () => {
   });
 });
 
-describe('every code of docs/sts-protocol.md is in the catalogue', () => {
+describe('every code of docs/protocol.md is in the catalogue', () => {
   it('§1.4 upload codes, and 000', () => {
     const codes = [...section('### 1.4', '### 1.5').matchAll(/^\| (\d{3}) \|/gm)].map((match) => match[1]!);
     expect(codes).toHaveLength(21);

@@ -4,7 +4,7 @@
  * The same code means different things in different places ("2" is "processed correctly" as an
  * EsitoInvii `stato` but "accepted with warnings" as the single-document `esitoChiamata`; "0" is
  * "queued" as a `stato` and "accepted" elsewhere), so every entry belongs to one context: the
- * element and service it was read from. Sources are the tags of docs/sts-protocol.md §0.
+ * element and service it was read from. Sources are the tags of docs/protocol.md §0.
  */
 
 /**
@@ -78,7 +78,7 @@ export interface StsCodeEntry {
   /** The Italian text, verbatim when `textOrigin` is `official` or `observed`. */
   text: string;
   textOrigin: StsTextOrigin;
-  /** Tag of docs/sts-protocol.md §0 (and section) the entry rests on. */
+  /** Tag of docs/protocol.md §0 (and section) the entry rests on. */
   source: string;
   class: StsCodeClass;
   /** Cause and remedy for a clinic's operator. */
@@ -596,7 +596,7 @@ export const STS_FAULTS: readonly StsFaultEntry[] = [
     'Password scaduta',
     'credential',
     'observed',
-    'guida.psicogest.it (sts-protocol.md §4.4): a vendor reports it; the exact faultstring is not confirmed',
+    'guida.psicogest.it (docs/protocol.md §4.4): a vendor reports it; the exact faultstring is not confirmed',
     (f) => says(f.faultstring, 'password scaduta'),
     `La password del Sistema TS è scaduta (accade circa ogni due o tre mesi). ${SUSPENDED_IT} Cambiare la password sul portale Sistema TS, aggiornarla nella credenziale e ripetere il test.`,
     `The Sistema TS password has expired (this happens every two or three months or so). ${SUSPENDED_EN} Change the password on the Sistema TS portal, update it in the credential and run the test again.`,
@@ -606,7 +606,7 @@ export const STS_FAULTS: readonly StsFaultEntry[] = [
     'errore credenziali',
     'credential',
     'observed',
-    'guida.psicogest.it (sts-protocol.md §4.4): a vendor reports it; the exact faultstring is not confirmed',
+    'guida.psicogest.it (docs/protocol.md §4.4): a vendor reports it; the exact faultstring is not confirmed',
     (f) => says(f.faultstring, 'errore credenziali'),
     `Il Sistema TS segnala un errore nelle credenziali. ${SUSPENDED_IT} Verificare utente e password della credenziale e ripetere il test.`,
     `Sistema TS reports a credential error. ${SUSPENDED_EN} Check the credential's user and password and run the test again.`,
@@ -616,7 +616,7 @@ export const STS_FAULTS: readonly StsFaultEntry[] = [
     'Errore nella creazione di un lettore per il messaggio MTOM',
     'credential',
     'observed',
-    'quickmastro FAQ (sts-protocol.md §4.4): seen with wrong credentials or a portal nickname as user',
+    'quickmastro FAQ (docs/protocol.md §4.4): seen with wrong credentials or a portal nickname as user',
     (f) => says(f.faultstring, 'Errore nella creazione di un lettore per il messaggio MTOM'),
     `Il Sistema TS non ha potuto leggere il messaggio. È stato osservato con utente o password errati, o con il nickname del portale al posto del codice utente. ${SUSPENDED_IT} Verificare utente e password; se sono corretti, avvisare i tecnici.`,
     `Sistema TS could not read the message. This has been seen with a wrong user or password, or with the portal nickname instead of the user code. ${SUSPENDED_EN} Check user and password; if they are right, alert the engineers.`,

@@ -21,7 +21,7 @@ import { element } from '../documents/xml-text.ts';
 
 /**
  * The 730 batch file (`730_precompilata.xsd`): `precompilata` → `proprietario` → `documentoSpesa+`,
- * every element in the XSD's sequence order (sts-protocol.md §3.1). One document per line, no other
+ * every element in the XSD's sequence order (docs/protocol.md §3.1). One document per line, no other
  * whitespace. Documents are validated before they are written, so an invalid document can never end up
  * in a file (the STS would reject the whole file against the schema).
  */

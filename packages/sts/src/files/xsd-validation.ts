@@ -47,8 +47,8 @@ const loadSchema = (file: string): Promise<string> => {
 };
 
 /**
- * Validates one or more XML documents against a kit schema. `kitDir` defaults to `STS_KIT_DIR` or the
- * kit beside the repository (`shared/sts-kit`).
+ * Validates one or more XML documents against a kit schema. `kitDir` defaults to `stsKitDir()`: the
+ * kit this package carries (`packages/sts/kit/`) or `STS_KIT_DIR`.
  */
 export async function validateAgainstKitSchema(
   schema: KitSchema,

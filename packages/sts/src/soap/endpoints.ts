@@ -1,7 +1,8 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { BUNDLED_KIT_DIR } from '../crypto/sts-kit-dir.ts';
 
 /**
- * Where the Sistema TS services live (sts-protocol.md §1.2). Every environment has the same paths;
+ * Where the Sistema TS services live (docs/protocol.md §1.2). Every environment has the same paths;
  * credentials authenticated by an Entratel intermediary use the `/entrate/` variant, those with a
  * Sogei client certificate (Regioni, enti) the `/enti/` variant.
  */
@@ -48,11 +49,16 @@ export type EndpointVariant = 'standard' | 'entrate' | 'enti';
 
 const VARIANT_PREFIX: Record<EndpointVariant, string> = { standard: '', entrate: '/entrate', enti: '/enti' };
 
-/** The official WSDL and XSD files, carried by this package (`protocol/`, copied from the kit). */
-export const PROTOCOL_DIR = fileURLToPath(new URL('../../protocol/', import.meta.url));
+/** The official WSDL and XSD files (`TracciatiWS/` of the kit this package carries in `kit/`). */
+export const PROTOCOL_DIR = path.join(BUNDLED_KIT_DIR, 'kit730P_ver_20201218', 'TracciatiWS') + path.sep;
 
 /** The kit's test CA, trusted for the test environment only. */
-export const TEST_ENVIRONMENT_CA = `${PROTOCOL_DIR}certs/CAAgenziadelleEntrateTest.pem`;
+export const TEST_ENVIRONMENT_CA = path.join(
+  BUNDLED_KIT_DIR,
+  'kit730P_ver_20201218',
+  'certificatiFirma',
+  'CAAgenziadelleEntrateTest.pem',
+);
 
 export function wsdlPath(service: StsService): string {
   return PROTOCOL_DIR + STS_SERVICES[service].wsdl;

@@ -1,5 +1,5 @@
 /**
- * The DettaglioErrori CSV (RIC15 §3.5; a real file: sts-kit/error-tables): Latin-1, `;`-separated,
+ * The DettaglioErrori CSV (RIC15 §3.5; a real file: packages/sts/kit/error-tables): Latin-1, `;`-separated,
  * one row per document error, dates `dd/mm/yyyy`. The real header has an extra empty column after
  * DOCUMENTO FISCALE NUMERO, so columns are found by header name, not position.
  */

@@ -15,7 +15,7 @@ export interface TlsOptions {
   ca?: string | Buffer | (string | Buffer)[];
   /** The credential's client certificate (the `/enti/` endpoints), as PKCS#12 or PEM pair. */
   clientCertificate?: { pfx: Buffer; passphrase: string } | { cert: string; key: string };
-  /** Opt-in for STS hosts that still need pre-2020 cipher suites (sts-protocol.md §2.4). */
+  /** Opt-in for STS hosts that still need pre-2020 cipher suites (docs/protocol.md §2.4). */
   legacyCiphers?: boolean;
 }
 

@@ -33,7 +33,7 @@ export interface StsClientOptions {
   documentRules?: DocumentRules;
 }
 
-/** `datiProprietario` of an upload: in CLEAR there, unlike everywhere else (sts-protocol.md §2.2). */
+/** `datiProprietario` of an upload: in CLEAR there, unlike everywhere else (docs/protocol.md §2.2). */
 export interface UploadOwner {
   regionCode?: string;
   aslCode?: string;
@@ -491,7 +491,7 @@ function pincodeIn(args: unknown): string {
   return String(a.pincodeInvianteCifrato ?? a.pincode ?? a.DatiInputRichiesta?.pinCode ?? '');
 }
 
-/** "IDENTIFICATIVO DOCUMENTO FISCALE GIA' PRESENTE" (sts-protocol.md §1.7, §1.9). */
+/** "IDENTIFICATIVO DOCUMENTO FISCALE GIA' PRESENTE" (docs/protocol.md §1.7, §1.9). */
 const ALREADY_PRESENT = 'S017';
 
 /** Error details and monthly reports are CSVs of a few MB at most; a larger inflation is refused. */
