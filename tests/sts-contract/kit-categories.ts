@@ -2,7 +2,7 @@ import type { ExpenseType } from '@sts/sts';
 
 /**
  * One kit test user per category (sts-kit `Soggetto…/UtenzeTest….txt` and `Delegati/…`; summary in
- * sts-protocol.md §2.5), with the owner they send for and an expense type their category uses.
+ * docs/protocol.md §2.5), with the owner they send for and an expense type their category uses.
  */
 export interface KitCategory {
   category: string;

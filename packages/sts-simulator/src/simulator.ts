@@ -32,7 +32,7 @@ import type { UserDirectory } from './users/user-directory.ts';
 /** Everything is optional: `buildSimulator()` gives the kit's users, a fresh key, in-memory state. */
 export interface SimulatorOptions {
   logger?: Logger;
-  /** The official kit (WSDLs, XSDs, test users): default `STS_KIT_DIR` or `shared/sts-kit`. */
+  /** The official kit (WSDLs, XSDs, test users): default `STS_KIT_DIR` or the kit in `packages/sts/kit/`. */
   kitDir?: string;
   /** Serve the kit's test users (default true). */
   includeKitUsers?: boolean;

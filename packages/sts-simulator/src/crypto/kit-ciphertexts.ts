@@ -13,7 +13,7 @@ export const KIT_SAMPLE_CIPHERTEXTS: readonly {
     ciphertext:
       'LsQiYtf7FcpMYVKvf+51V6t1BSUk+E/dGOB2vmwNl0DhirZ8QzvTI2Ay04p6+t+eH+DjzkJpXrlEEZvKRz6wKVNOt7uYSQUYKBIFcbcEQJnqT7zTgtz7jV3BK+QaEphfKRsOP1Iejv+vKvJ/3te2xNMHPkNYZIAjxEQHftw9Swk=',
     plaintext: '1234567890',
-    why: 'pincode of the Medico user in its SoapUI project (sts-protocol.md §2.2: a second encryption of 1234567890)',
+    why: 'pincode of the Medico user in its SoapUI project (docs/protocol.md §2.2: a second encryption of 1234567890)',
   },
   {
     ciphertext:
@@ -37,7 +37,7 @@ export const KIT_SAMPLE_CIPHERTEXTS: readonly {
     ciphertext:
       'iKvd9JQntqxPBT2UA/OFfztSNLidocP8Op+NfODzfTdxFWzkcdZrJz5gvCuqv7Dh/r3Cin1ZQMmg/BofIqYCyq2PcC+PJzbvQCocDdl6FrXVXs3W5JhnX7VpWFGCLPYYY2WL+RWKxhfkGqeY8+NCVfQ1lEA15g3W5AabJ15Tthk=',
     plaintext: null,
-    why: 'cfCittadino of the kit samples: a test citizen whose plaintext the kit does not give (sts-protocol.md §2.5)',
+    why: 'cfCittadino of the kit samples: a test citizen whose plaintext the kit does not give (docs/protocol.md §2.5)',
   },
   {
     ciphertext:

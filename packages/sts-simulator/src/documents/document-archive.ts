@@ -4,7 +4,7 @@ import { type DocumentMessage, MESSAGES, SIMULATOR_MESSAGES } from './document-m
 /**
  * What the STS holds for each owner: documents keyed by their fiscal id (VAT number, issue date,
  * device, number), with the rules both the file path and the single-document path obey
- * (sts-protocol.md §3.2): an insert of a present document is S017; updates and cancellations need
+ * (docs/protocol.md §3.2): an insert of a present document is S017; updates and cancellations need
  * the document; a refund needs its original; a cancelled document can be inserted again; a document
  * with a refund cannot be varied or cancelled until the refund is cancelled. No patient codice fiscale
  * is kept: only whether the patient opposed.

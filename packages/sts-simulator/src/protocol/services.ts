@@ -1,5 +1,5 @@
 /**
- * The services the simulator answers, exactly as the kit's WSDLs define them (sts-protocol.md §1.2,
+ * The services the simulator answers, exactly as the kit's WSDLs define them (docs/protocol.md §1.2,
  * §1.3): path, target namespace, whether children are qualified, request and response elements,
  * and the WSDL/XSD files served at `?wsdl`. This is the one place where the official (Italian)
  * service and element names meet the simulator's English operation names.

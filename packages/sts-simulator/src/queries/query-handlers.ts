@@ -23,7 +23,7 @@ import type { ElementWriter } from '../soap/xml-writer.ts';
 import { isoDate, romeTime } from '../time/rome-time.ts';
 
 /**
- * The query services (sts-protocol.md §1.10). `InterrogazionePuntuale` finds a document stored by
+ * The query services (docs/protocol.md §1.10). `InterrogazionePuntuale` finds a document stored by
  * either path (`nomeFile` is the zip's name or "SERVIZIO SINCRONO", `tipoInvio` the last operation,
  * totals per tipoSpesa, refunded totals from its refund documents); `ReportMensile` returns a zip with
  * `report.csv` of the owner's documents received in `annoMese`. Nothing found: esitoChiamata 1 with

@@ -12,7 +12,7 @@ import { readReceiptInput, receiptResponse } from './receipt-call.ts';
  * `DettaglioErrori` (RIC15 §2.3–2.4, §3.5): a zip holding `errori-<protocollo>.csv`, Latin-1,
  * `;`-separated, one row per document error or warning, with the header of the real 2016 file copied
  * exactly (spaces after the separators, the empty column after DOCUMENTO FISCALE NUMERO, dates
- * dd/mm/yyyy; sts-kit/error-tables). Nothing to give is a negative outcome: WS37 for a rejected file
+ * dd/mm/yyyy; packages/sts/kit/error-tables). Nothing to give is a negative outcome: WS37 for a rejected file
  * (observed), WS96 for a file without errors or an unknown protocol, WS95 while processing.
  */
 

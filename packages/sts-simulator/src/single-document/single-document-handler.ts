@@ -17,7 +17,7 @@ import type { UploadStore } from '../uploads/upload-store.ts';
 import { cancellationOf, readDocumentId, readSyncDocument } from './sync-document-reader.ts';
 
 /**
- * `DocumentoSpesa730p` (Inserimento, Variazione, Rimborso, Cancellazione; sts-protocol.md §1.9): the
+ * `DocumentoSpesa730p` (Inserimento, Variazione, Rimborso, Cancellazione; docs/protocol.md §1.9): the
  * document is judged at once by the same rules as a file's records, and the answer carries
  * `esitoChiamata` 0 (accepted), 2 (accepted with warnings) or 1 (rejected, no protocol) and
  * `listaMessaggi`. An accepted call gets a protocol of its own. Pincode and owner problems are

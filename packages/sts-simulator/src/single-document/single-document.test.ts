@@ -259,7 +259,7 @@ describe('document rules', () => {
     );
   });
 
-  it('refuses unqualified children (the mistake of some .NET clients, sts-protocol.md §1.3)', async () => {
+  it('refuses unqualified children (the mistake of some .NET clients, docs/protocol.md §1.3)', async () => {
     const envelope = soapuiSample('Medico__Cancellazione__Medico__0').replace(
       /<(\/?)doc:(?!cancellazioneDocumentoSpesaRequest)/g,
       '<$1',

@@ -1,5 +1,5 @@
 /**
- * Reads `multipart/related` bodies (MTOM/XOP and SOAP with attachments, sts-protocol.md §1.5): the
+ * Reads `multipart/related` bodies (MTOM/XOP and SOAP with attachments, docs/protocol.md §1.5): the
  * root part (the `start` parameter, else the first part) and the other parts by Content-ID. Parts
  * are sliced out of the body without copying; `Content-Transfer-Encoding: base64` parts are decoded.
  */

@@ -46,12 +46,12 @@ export function soapFaultEnvelope({ code, message, reason }: SoapFaultOptions): 
   );
 }
 
-/** Observed wording of STS authentication faults (sts-protocol.md §1.9, §4.4); the suffixes are ours. */
+/** Observed wording of STS authentication faults (docs/protocol.md §1.9, §4.4); the suffixes are ours. */
 export const AUTH_FAULTS = {
   generic: { message: 'Errore generico di autenticazione', reason: 'AUTENTICAZIONE_FALLITA' },
   locked: { message: 'Errore generico di autenticazione: utenza bloccata', reason: 'UTENZA_BLOCCATA' },
   expired: { message: 'Password scaduta', reason: 'PASSWORD_SCADUTA' },
 } as const;
 
-/** Observed for broken MTOM messages (quickmastro FAQ, sts-protocol.md §4.4). */
+/** Observed for broken MTOM messages (quickmastro FAQ, docs/protocol.md §4.4). */
 export const MTOM_READER_FAULT = 'Errore nella creazione di un lettore per il messaggio MTOM';

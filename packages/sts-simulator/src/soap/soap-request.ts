@@ -9,7 +9,7 @@ import {
 import { MTOM_READER_FAULT, SoapFault } from './soap-messages.ts';
 
 /**
- * The SOAP message of a request, whatever its packaging (sts-protocol.md §1.5): plain `text/xml`, or
+ * The SOAP message of a request, whatever its packaging (docs/protocol.md §1.5): plain `text/xml`, or
  * `multipart/related` (MTOM/XOP or SwA) with the root part first. The `documento` of an upload is taken
  * out of the XML before anything parses it: as an XOP attachment (`<xop:Include href="cid:…"/>`), as
  * SoapUI's `cid:name` text, or inline base64. A 5 MB zip thus never goes through the XML parser or the

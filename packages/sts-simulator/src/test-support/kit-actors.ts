@@ -1,7 +1,7 @@
 import { serviceById } from '../protocol/services.ts';
 import type { TestOwner } from './envelopes.ts';
 
-/** Kit test users (sts-protocol.md §2.5) as the tests use them. */
+/** Kit test users (docs/protocol.md §2.5) as the tests use them. */
 export interface KitActor {
   user: string;
   password: string;

@@ -4,7 +4,7 @@ import { readZipArchive, stsKitDir } from '@sts/sts';
 
 /**
  * The kit's own material, for tests and benchmarks: the SoapUI sample requests (one file each in
- * `sts-kit/samples/soapui-requests/`) and the zip attachments embedded in the SoapUI projects.
+ * `packages/sts/kit/samples/soapui-requests/`) and the zip attachments embedded in the SoapUI projects.
  */
 
 export const KIT_DIR = stsKitDir();

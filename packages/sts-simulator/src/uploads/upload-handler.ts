@@ -15,7 +15,7 @@ import type { UploadProcessor } from './upload-processor.ts';
 import type { UploadRecord, UploadStore } from './upload-store.ts';
 
 /**
- * `inviaFileMtom` (sts-protocol.md §1.4): every check the STS makes at reception, answered at once
+ * `inviaFileMtom` (docs/protocol.md §1.4): every check the STS makes at reception, answered at once
  * with `codiceEsito`; an accepted file gets `000` and a protocol and is processed later.
  * Order of the checks (the spec gives none): file name 101, pincode 002/104 (113 Entratel), owner
  * 109/110/105, Entratel site 114, attachment 103/108/102, owner inside the file 010.

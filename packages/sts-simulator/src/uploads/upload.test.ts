@@ -88,7 +88,7 @@ describe('inviaFileMtom with the kit samples', () => {
     expect(protocol).toMatch(/^99\d{15}$/);
     const received = findText(answer.body, 'dataAccoglienza')!;
     expect(received).toMatch(/^\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}$/);
-    // Test-environment protocols: 99 + yyMMdd of the reception (sts-protocol.md §1.4).
+    // Test-environment protocols: 99 + yyMMdd of the reception (docs/protocol.md §1.4).
     expect(protocol.slice(2, 8)).toBe(
       `${received.slice(8, 10)}${received.slice(3, 5)}${received.slice(0, 2)}`,
     );

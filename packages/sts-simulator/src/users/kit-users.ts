@@ -4,7 +4,7 @@ import type { SimulatorUserInput } from './simulator-user.ts';
 
 /**
  * Reads the test users published in the official kit (`Soggetto*∕UtenzeTest*.txt`,
- * `Delegati∕**∕UtenzeTest*.txt`, sts-protocol.md §2.5) instead of copying them: user, password,
+ * `Delegati∕**∕UtenzeTest*.txt`, docs/protocol.md §2.5) instead of copying them: user, password,
  * pincode, owner data, delegations, and the kit's pre-encrypted pincode and owner CF (made with the
  * real SanitelCF key, so they are mapped to their plaintext rather than decrypted).
  */

@@ -4,7 +4,7 @@ import { type Owner, ownerKey, ownOwner, type SimulatorUser } from './simulator-
  * Whose data a request is about, and whether the authenticated account may send it. The owner comes
  * from `datiProprietario` (upload, codice fiscale in clear) or `Proprietario` (other services, codice
  * fiscale encrypted and decrypted by the caller); an account sends for itself or for the owners that
- * delegated it. Codes (sts-protocol.md §1.4): 109 owner data formally wrong, 110 codice fiscale not the
+ * delegated it. Codes (docs/protocol.md §1.4): 109 owner data formally wrong, 110 codice fiscale not the
  * user's, 105 sending on someone's behalf without an active delegation.
  */
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * A Sistema TS account as the simulator knows it. Professionals are identified by their codice
  * fiscale (which is also their user name); structures by the "codice ufficio" region-ASL-SSA plus the
  * codice fiscale of their owner; delegates and Entratel intermediaries send for the owners that
- * delegated them (sts-protocol.md §2.1, §2.5).
+ * delegated them (docs/protocol.md §2.1, §2.5).
  */
 
 const officeCode = z
@@ -34,7 +34,7 @@ export const simulatorUserSchema = z.object({
   password: z.string().min(1),
   /**
    * 10 digits, sent encrypted; Entratel intermediaries send their 8-character PIN in clear
-   * (sts-protocol.md §2.1).
+   * (docs/protocol.md §2.1).
    */
   pincode: z.string().min(1).max(64),
   kind: z.enum(USER_KINDS).default('professional'),
