@@ -28,9 +28,9 @@ import {
   syncEnvelope,
   type TestDocument,
   uploadEnvelope,
-} from '../src/test-support/envelopes.ts';
-import { basicAuth } from '../src/test-support/harness.ts';
-import { MEDICO, PATIENTS } from '../src/test-support/kit-actors.ts';
+} from '../test-support/envelopes.ts';
+import { basicAuth } from '../test-support/harness.ts';
+import { MEDICO, PATIENTS } from '../test-support/kit-actors.ts';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const CONCURRENCY = Number(process.argv[3] ?? 32);

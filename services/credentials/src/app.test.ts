@@ -1,6 +1,6 @@
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './test-support/harness.ts';
+import { type Harness, startHarness } from '../test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();

@@ -9,7 +9,7 @@ import {
   REPORT,
   simulatorAdmin,
   startHarness,
-} from './test-support/harness.ts';
+} from '../test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();

@@ -1,8 +1,8 @@
 import { createSanitelEncryptor, generateSanitelStandIn, parseSanitelCertificate } from '@sts/sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileFor, sync, upload } from '../test-support/flows.ts';
-import { findText, type Harness, startSimulator } from '../test-support/harness.ts';
-import { MEDICO, PATIENTS } from '../test-support/kit-actors.ts';
+import { fileFor, sync, upload } from '../../test-support/flows.ts';
+import { findText, type Harness, startSimulator } from '../../test-support/harness.ts';
+import { MEDICO, PATIENTS } from '../../test-support/kit-actors.ts';
 import { createFieldDecryptor } from './field-decryptor.ts';
 
 const keyPair = generateSanitelStandIn();

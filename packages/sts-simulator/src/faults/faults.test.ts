@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { TestDocument } from '../test-support/envelopes.ts';
-import { fileFor, sync, upload, waitForOutcome } from '../test-support/flows.ts';
-import { findText, type Harness, startSimulator } from '../test-support/harness.ts';
-import { MEDICO, PATH, PATIENTS, PSICOLOGO } from '../test-support/kit-actors.ts';
-import { soapuiSample } from '../test-support/kit-samples.ts';
+import type { TestDocument } from '../../test-support/envelopes.ts';
+import { fileFor, sync, upload, waitForOutcome } from '../../test-support/flows.ts';
+import { findText, type Harness, startSimulator } from '../../test-support/harness.ts';
+import { MEDICO, PATH, PATIENTS, PSICOLOGO } from '../../test-support/kit-actors.ts';
+import { soapuiSample } from '../../test-support/kit-samples.ts';
 
 let h: Harness;
 let sequence = 0;

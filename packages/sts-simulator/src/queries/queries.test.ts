@@ -10,7 +10,7 @@ import {
   pointQueryEnvelope,
   receiptEnvelope,
   type TestDocument,
-} from '../test-support/envelopes.ts';
+} from '../../test-support/envelopes.ts';
 import {
   errorCsv,
   errorDetail,
@@ -19,8 +19,8 @@ import {
   sync,
   upload,
   waitForOutcome,
-} from '../test-support/flows.ts';
-import { findAll, findText, type Harness, startSimulator } from '../test-support/harness.ts';
+} from '../../test-support/flows.ts';
+import { findAll, findText, type Harness, startSimulator } from '../../test-support/harness.ts';
 import {
   FARMACIA_ABRUZZO,
   INFERMIERE,
@@ -32,8 +32,8 @@ import {
   PATIENTS,
   PSICOLOGO,
   STRUTTURA_ACCREDITATA,
-} from '../test-support/kit-actors.ts';
-import { KIT_DIR, soapuiSample } from '../test-support/kit-samples.ts';
+} from '../../test-support/kit-actors.ts';
+import { KIT_DIR, soapuiSample } from '../../test-support/kit-samples.ts';
 import { MONTHLY_REPORT_HEADER } from './query-handlers.ts';
 
 let h: Harness;

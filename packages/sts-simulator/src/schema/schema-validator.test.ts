@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSchemaValidator, type SchemaId, type SchemaValidator } from './schema-validator.ts';
 import type { SchemaBundle } from './xsd-worker.ts';
 
-const STAND_IN = new URL('../test-support/stand-in-xsd-worker.ts', import.meta.url);
+const STAND_IN = new URL('../../test-support/stand-in-xsd-worker.ts', import.meta.url);
 
 /** Every thread this process starts, in order (`process` emits `worker` on the tick after creation). */
 function recordSpawnedThreads(): { threads: Worker[]; stop(): void } {

@@ -4,9 +4,9 @@ import {
   loadSchemaBundles,
   type SchemaValidator,
 } from '../schema/schema-validator.ts';
-import type { TestDocument } from '../test-support/envelopes.ts';
-import { fileFor, schemaProblems, sync, upload, waitForOutcome } from '../test-support/flows.ts';
-import { findAll, findText, type Harness, startSimulator } from '../test-support/harness.ts';
+import type { TestDocument } from '../../test-support/envelopes.ts';
+import { fileFor, schemaProblems, sync, upload, waitForOutcome } from '../../test-support/flows.ts';
+import { findAll, findText, type Harness, startSimulator } from '../../test-support/harness.ts';
 import {
   FARMACIA_ABRUZZO,
   INFERMIERE,
@@ -17,8 +17,8 @@ import {
   PATIENTS,
   PSICOLOGO,
   STRUTTURA_ACCREDITATA,
-} from '../test-support/kit-actors.ts';
-import { KIT_DIR, soapuiSample } from '../test-support/kit-samples.ts';
+} from '../../test-support/kit-actors.ts';
+import { KIT_DIR, soapuiSample } from '../../test-support/kit-samples.ts';
 
 let h: Harness;
 let validator: SchemaValidator;
@@ -217,7 +217,7 @@ describe('document rules', () => {
     const both = document(MEDICO);
     const answer = await h.soap(
       PATH.singleDocument,
-      (await import('../test-support/envelopes.ts'))
+      (await import('../../test-support/envelopes.ts'))
         .syncEnvelope('insert', {
           pincode: h.pin(MEDICO.pincode),
           owner: { taxCode: h.cf(MEDICO.taxCode) },

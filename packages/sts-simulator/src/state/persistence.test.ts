@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOrCreateKeyPair } from '../key-pair-files.ts';
-import type { TestDocument } from '../test-support/envelopes.ts';
-import { receiptEnvelope } from '../test-support/envelopes.ts';
+import type { TestDocument } from '../../test-support/envelopes.ts';
+import { receiptEnvelope } from '../../test-support/envelopes.ts';
 import {
   errorCsv,
   errorDetail,
@@ -13,9 +13,9 @@ import {
   sync,
   upload,
   waitForOutcome,
-} from '../test-support/flows.ts';
-import { findText, type Harness, startSimulator } from '../test-support/harness.ts';
-import { MEDICO, PATIENTS } from '../test-support/kit-actors.ts';
+} from '../../test-support/flows.ts';
+import { findText, type Harness, startSimulator } from '../../test-support/harness.ts';
+import { MEDICO, PATIENTS } from '../../test-support/kit-actors.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sts-simulator-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

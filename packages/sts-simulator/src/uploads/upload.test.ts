@@ -22,7 +22,7 @@ import {
   precompilataZip,
   receiptEnvelope,
   uploadEnvelope,
-} from '../test-support/envelopes.ts';
+} from '../../test-support/envelopes.ts';
 import {
   errorCsv,
   errorDetail,
@@ -31,8 +31,8 @@ import {
   schemaProblems,
   upload,
   waitForOutcome,
-} from '../test-support/flows.ts';
-import { findText, type Harness, startSimulator } from '../test-support/harness.ts';
+} from '../../test-support/flows.ts';
+import { findText, type Harness, startSimulator } from '../../test-support/harness.ts';
 import {
   FARMACIA_ABRUZZO,
   INFERMIERE,
@@ -41,8 +41,8 @@ import {
   PATH,
   PATIENTS,
   PSICOLOGO,
-} from '../test-support/kit-actors.ts';
-import { KIT_DIR, kitAttachment, soapuiSample } from '../test-support/kit-samples.ts';
+} from '../../test-support/kit-actors.ts';
+import { KIT_DIR, kitAttachment, soapuiSample } from '../../test-support/kit-samples.ts';
 
 let h: Harness;
 let validator: SchemaValidator;

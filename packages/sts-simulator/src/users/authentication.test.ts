@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiptEnvelope } from '../test-support/envelopes.ts';
-import { sync } from '../test-support/flows.ts';
-import { basicAuth, type Harness, startSimulator } from '../test-support/harness.ts';
-import { type KitActor, MEDICO, PATH, PATIENTS } from '../test-support/kit-actors.ts';
-import { KIT_DIR, soapuiSample } from '../test-support/kit-samples.ts';
+import { receiptEnvelope } from '../../test-support/envelopes.ts';
+import { sync } from '../../test-support/flows.ts';
+import { basicAuth, type Harness, startSimulator } from '../../test-support/harness.ts';
+import { type KitActor, MEDICO, PATH, PATIENTS } from '../../test-support/kit-actors.ts';
+import { KIT_DIR, soapuiSample } from '../../test-support/kit-samples.ts';
 import { loadKitUsers } from './kit-users.ts';
 
 let h: Harness;

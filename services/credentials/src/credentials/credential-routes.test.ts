@@ -8,7 +8,7 @@ import {
   REPORT,
   startHarness,
   TOKEN_KEYS,
-} from '../test-support/harness.ts';
+} from '../../test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();

@@ -12,7 +12,7 @@ import {
   MANAGE,
   simulatorAdmin,
   startHarness,
-} from '../test-support/harness.ts';
+} from '../../test-support/harness.ts';
 import { classifyStsFailure, failureInAnswer } from './credential-test.ts';
 
 const database = useTestDatabase();

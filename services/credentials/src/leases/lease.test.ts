@@ -11,7 +11,7 @@ import {
   MANAGE,
   REPORT,
   startHarness,
-} from '../test-support/harness.ts';
+} from '../../test-support/harness.ts';
 import { createEnvelopeEncryption } from '../vault/envelope-encryption.ts';
 import { createSecretVault } from '../vault/secret-vault.ts';
 import { createLeaseService } from './lease-service.ts';

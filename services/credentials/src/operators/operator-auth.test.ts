@@ -6,8 +6,8 @@ import {
   createCnsCertificate,
   createServerCertificate,
   type Issued,
-} from '../test-support/certificates.ts';
-import { type Harness, MANAGE, startHarness } from '../test-support/harness.ts';
+} from '../../test-support/certificates.ts';
+import { type Harness, MANAGE, startHarness } from '../../test-support/harness.ts';
 import { cnsTaxCode } from './cns-identity.ts';
 
 const database = useTestDatabase();

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { ValidationReply, ValidationRequest } from '../schema/xsd-worker.ts';
+import type { ValidationReply, ValidationRequest } from '../src/schema/xsd-worker.ts';
 
 /**
  * A stand-in for the validation thread, for tests of the pool around it: `crash` throws out of the

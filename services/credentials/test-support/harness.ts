@@ -19,12 +19,12 @@ import {
 } from '@sts/sts';
 import { buildSimulator, type Simulator, type SimulatorOptions } from '@sts/sts-simulator';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type CredentialsDeps, type OperatorTls } from '../app.ts';
-import type { CredentialPolicy } from '../credentials/credential-service.ts';
-import { createDatabase, type Database } from '../db/database.ts';
-import { type CredentialMetrics, createCredentialMetrics } from '../health/credential-metrics.ts';
-import { createStsClientFactory } from '../sts/sts-client-factory.ts';
-import { createKeyring, type Keyring } from '../vault/keyring.ts';
+import { buildApp, type CredentialsDeps, type OperatorTls } from '../src/app.ts';
+import type { CredentialPolicy } from '../src/credentials/credential-service.ts';
+import { createDatabase, type Database } from '../src/db/database.ts';
+import { type CredentialMetrics, createCredentialMetrics } from '../src/health/credential-metrics.ts';
+import { createStsClientFactory } from '../src/sts/sts-client-factory.ts';
+import { createKeyring, type Keyring } from '../src/vault/keyring.ts';
 
 /**
  * Everything a test of the credentials service needs, real: Postgres and Redis from the testkit,

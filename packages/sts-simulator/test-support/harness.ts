@@ -5,8 +5,8 @@ import {
   parseSanitelCertificate,
   type SanitelEncryptor,
 } from '@sts/sts';
-import { buildSimulator, type Simulator, type SimulatorOptions } from '../simulator.ts';
-import { childElement, parseXmlTree, type XmlElement } from '../soap/xml-tree.ts';
+import { buildSimulator, type Simulator, type SimulatorOptions } from '../src/simulator.ts';
+import { childElement, parseXmlTree, type XmlElement } from '../src/soap/xml-tree.ts';
 
 /**
  * A simulator listening on an ephemeral port, and a client that talks to it over real HTTP. Used by

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readZipArchive } from '@sts/sts';
-import { type SchemaValidator, toCvcMessage } from '../schema/schema-validator.ts';
+import { type SchemaValidator, toCvcMessage } from '../src/schema/schema-validator.ts';
 import {
   mtomRequest,
   precompilataXml,

@@ -1,4 +1,4 @@
-import { serviceById } from '../protocol/services.ts';
+import { serviceById } from '../src/protocol/services.ts';
 import type { TestOwner } from './envelopes.ts';
 
 /** Kit test users (docs/protocol.md §2.5) as the tests use them. */
