@@ -1,11 +1,6 @@
 import { readZipArchive } from '@sts/sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createSchemaValidator,
-  loadSchemaBundles,
-  type SchemaValidator,
-} from '../schema/schema-validator.ts';
-import {
   monthlyReportEnvelope,
   pointQueryEnvelope,
   receiptEnvelope,
@@ -34,6 +29,11 @@ import {
   STRUTTURA_ACCREDITATA,
 } from '../../test-support/kit-actors.ts';
 import { KIT_DIR, soapuiSample } from '../../test-support/kit-samples.ts';
+import {
+  createSchemaValidator,
+  loadSchemaBundles,
+  type SchemaValidator,
+} from '../schema/schema-validator.ts';
 import { MONTHLY_REPORT_HEADER } from './query-handlers.ts';
 
 let h: Harness;

@@ -1,9 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSchemaValidator,
-  loadSchemaBundles,
-  type SchemaValidator,
-} from '../schema/schema-validator.ts';
 import type { TestDocument } from '../../test-support/envelopes.ts';
 import { fileFor, schemaProblems, sync, upload, waitForOutcome } from '../../test-support/flows.ts';
 import { findAll, findText, type Harness, startSimulator } from '../../test-support/harness.ts';
@@ -19,6 +14,11 @@ import {
   STRUTTURA_ACCREDITATA,
 } from '../../test-support/kit-actors.ts';
 import { KIT_DIR, soapuiSample } from '../../test-support/kit-samples.ts';
+import {
+  createSchemaValidator,
+  loadSchemaBundles,
+  type SchemaValidator,
+} from '../schema/schema-validator.ts';
 
 let h: Harness;
 let validator: SchemaValidator;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PATH_PREFIXES, SERVICES } from '../protocol/services.ts';
 import { mtomRequest, receiptEnvelope } from '../../test-support/envelopes.ts';
 import { findText, type Harness, startSimulator } from '../../test-support/harness.ts';
 import { MEDICO, PATH } from '../../test-support/kit-actors.ts';
 import { soapuiSample } from '../../test-support/kit-samples.ts';
+import { PATH_PREFIXES, SERVICES } from '../protocol/services.ts';
 import { parseXmlTree } from './xml-tree.ts';
 
 let h: Harness;

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOrCreateKeyPair } from '../key-pair-files.ts';
 import type { TestDocument } from '../../test-support/envelopes.ts';
 import { receiptEnvelope } from '../../test-support/envelopes.ts';
 import {
@@ -16,6 +15,7 @@ import {
 } from '../../test-support/flows.ts';
 import { findText, type Harness, startSimulator } from '../../test-support/harness.ts';
 import { MEDICO, PATIENTS } from '../../test-support/kit-actors.ts';
+import { loadOrCreateKeyPair } from '../key-pair-files.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sts-simulator-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,12 +10,6 @@ import {
   parseSanitelCertificate,
 } from '@sts/sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_DETAIL_CSV_HEADER } from '../receipts/error-detail-handler.ts';
-import {
-  createSchemaValidator,
-  loadSchemaBundles,
-  type SchemaValidator,
-} from '../schema/schema-validator.ts';
 import {
   mtomRequest,
   precompilataXml,
@@ -43,6 +37,12 @@ import {
   PSICOLOGO,
 } from '../../test-support/kit-actors.ts';
 import { KIT_DIR, kitAttachment, soapuiSample } from '../../test-support/kit-samples.ts';
+import { ERROR_DETAIL_CSV_HEADER } from '../receipts/error-detail-handler.ts';
+import {
+  createSchemaValidator,
+  loadSchemaBundles,
+  type SchemaValidator,
+} from '../schema/schema-validator.ts';
 
 let h: Harness;
 let validator: SchemaValidator;

@@ -1,11 +1,8 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encryptPincode } from '@sts/sts';
+import { createStsClient, encryptPincode } from '@sts/sts';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStsClient } from '../../../../packages/sts/src/soap/sts-client.ts';
-import { readCredentialEvents } from '../events/credential-events.ts';
-import { createStsClientFactory, type StsFailure } from '../sts/sts-client-factory.ts';
 import {
   type Harness,
   KIT_ENTRATEL_CREDENTIAL,
@@ -13,6 +10,8 @@ import {
   simulatorAdmin,
   startHarness,
 } from '../../test-support/harness.ts';
+import { readCredentialEvents } from '../events/credential-events.ts';
+import { createStsClientFactory, type StsFailure } from '../sts/sts-client-factory.ts';
 import { classifyStsFailure, failureInAnswer } from './credential-test.ts';
 
 const database = useTestDatabase();

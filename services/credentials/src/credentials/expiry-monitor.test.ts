@@ -1,9 +1,9 @@
 import { createLogger } from '@sts/shared';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCredentialEvents, readCredentialEvents } from '../events/credential-events.ts';
 import { createCa, createPkcs12 } from '../../test-support/certificates.ts';
 import { type Harness, LEASE, MANAGE, startHarness, testClock } from '../../test-support/harness.ts';
+import { createCredentialEvents, readCredentialEvents } from '../events/credential-events.ts';
 import { createExpiryMonitor } from './expiry-monitor.ts';
 
 const database = useTestDatabase();

@@ -1,9 +1,6 @@
+import { createStsClient } from '@sts/sts';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStsClient } from '../../../../packages/sts/src/soap/sts-client.ts';
-import { DEFAULT_POLICY } from '../app.ts';
-import { createCredentialService } from '../credentials/credential-service.ts';
-import { createCredentialEvents, readCredentialEvents } from '../events/credential-events.ts';
 import {
   type Harness,
   KIT_ENTRATEL_CREDENTIAL,
@@ -12,6 +9,9 @@ import {
   REPORT,
   startHarness,
 } from '../../test-support/harness.ts';
+import { DEFAULT_POLICY } from '../app.ts';
+import { createCredentialService } from '../credentials/credential-service.ts';
+import { createCredentialEvents, readCredentialEvents } from '../events/credential-events.ts';
 import { createEnvelopeEncryption } from '../vault/envelope-encryption.ts';
 import { createSecretVault } from '../vault/secret-vault.ts';
 import { createLeaseService } from './lease-service.ts';

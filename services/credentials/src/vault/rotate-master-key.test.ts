@@ -1,8 +1,8 @@
 import { createLogger } from '@sts/shared';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCredentialMetrics } from '../health/credential-metrics.ts';
 import { type Harness, LEASE, MANAGE, newMasterKey, startHarness } from '../../test-support/harness.ts';
+import { createCredentialMetrics } from '../health/credential-metrics.ts';
 import { createEnvelopeEncryption } from './envelope-encryption.ts';
 import { createKeyring } from './keyring.ts';
 import { rotateMasterKey } from './rotate-master-key.ts';
