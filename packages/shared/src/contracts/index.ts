@@ -1,0 +1,5 @@
+export * from './credential-events.ts';
+export * from './credential-lease.ts';
+export * from './document-status.ts';
+export * from './internal-routes.ts';
+export * from './job-catalogue.ts';

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { documentStatusEventSchema } from './document-status.ts';
+
+/**
+ * Every BullMQ job the services exchange, defined once: its queue, who produces and who consumes it,
+ * the schema of its payload, the rule that makes its job id (so that a producer that runs twice never
+ * enqueues twice), and its retry policy. Handlers are typed from it (`JobHandlers<'submitter'>`), and
+ * `startJobWorkers` refuses to boot when a consumed job type has no handler.
+ *
+ * Job data carries ids and SanitelCF ciphertext only: never a secret, never a codice fiscale in clear
+ * (the payload schemas enforce what they can, e.g. an identified patient's tax code must be the
+ * encrypted form).
+ */
+
+export const SERVICE_NAMES = ['gateway', 'credentials', 'submitter'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Exponential backoff from `delayMs`, with a random share (`jitter`, 0–1) taken off each wait. */
+  backoff: { type: 'exponential' | 'fixed'; delayMs: number; jitter: number };
+}
+
+export interface JobDefinition<
+  Payload extends z.ZodType = z.ZodType,
+  Consumer extends ServiceName = ServiceName,
+  Producers extends readonly ServiceName[] = readonly ServiceName[],
+> {
+  /** The BullMQ queue (one per job type, so each scales and is watched on its own). */
+  queue: string;
+  producers: Producers;
+  consumer: Consumer;
+  payload: Payload;
+  /** Deterministic: the same payload (or the same work) always gives the same id. No `:` (BullMQ). */
+  jobId: (payload: z.infer<Payload>) => string;
+  retry: RetryPolicy;
+}
+
+const id = z.uuid();
+const traceContext = z
+  .strictObject({ traceparent: z.string().max(55), tracestate: z.string().max(512).optional() })
+  .optional();
+
+/** A codice fiscale after SanitelCF encryption: base64 of the RSA ciphertext, one line. */
+const encryptedTaxCode = z.strictObject({ encrypted: z.base64().min(16) });
+/**
+ * The document of `packages/sts` (`ExpenseDocument`, English model), patient already encrypted.
+ * Checked here only where privacy depends on it; the submitter validates the rest with
+ * `validateDocument` before building anything from it.
+ */
+const encryptedDocument = z.looseObject({
+  operation: z.enum(['insert', 'update', 'refund', 'cancel']),
+  patient: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('identified'), taxCode: encryptedTaxCode }),
+    z.strictObject({ kind: z.literal('opposed') }),
+  ]),
+});
+
+/** Keeps each entry's types (payload, consumer, producers) for the handler and producer types. */
+const job = <
+  Payload extends z.ZodType,
+  const Consumer extends ServiceName,
+  const Producers extends readonly ServiceName[],
+>(
+  definition: JobDefinition<Payload, Consumer, Producers>,
+) => definition;
+
+const backoff = (delayMs: number) => ({ type: 'exponential' as const, delayMs, jitter: 0.5 });
+
+export const JOB_CATALOGUE = {
+  /** Invoice events accepted by the gateway, moved from its outbox by the relay. */
+  'documents.accepted': job({
+    queue: 'documents-accepted',
+    producers: ['gateway'],
+    consumer: 'submitter',
+    payload: z.strictObject({
+      outboxId: id,
+      tenantId: id,
+      traceContext,
+      documents: z
+        .array(
+          z.strictObject({
+            invoiceId: id,
+            credentialId: id,
+            /** Keyed hash of the document's natural identity (VAT number, date, device, number). */
+            documentKey: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+            /** Order of this operation among the operations on the same document, from 1. */
+            sequence: z.number().int().positive(),
+            document: encryptedDocument,
+          }),
+        )
+        .min(1)
+        .max(1000),
+    }),
+    jobId: (payload) => `outbox-${payload.outboxId}`,
+    retry: { attempts: 20, backoff: backoff(1_000) },
+  }),
+  /** Flush the documents waiting for one credential and owner into a 730 file (deduplicated). */
+  'batch.flush': job({
+    queue: 'batch-flush',
+    producers: ['submitter'],
+    consumer: 'submitter',
+    payload: z.strictObject({
+      tenantId: id,
+      credentialId: id,
+      batchKey: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+    }),
+    jobId: (payload) => `flush-${payload.credentialId}-${payload.batchKey}`,
+    retry: { attempts: 10, backoff: backoff(5_000) },
+  }),
+  /** Send one 730 file (`inviaFileMtom`). */
+  'file.send': job({
+    queue: 'file-send',
+    producers: ['submitter'],
+    consumer: 'submitter',
+    payload: z.strictObject({ tenantId: id, fileId: id, traceContext }),
+    jobId: (payload) => `file-send-${payload.fileId}`,
+    retry: { attempts: 12, backoff: backoff(10_000) },
+  }),
+  /** Send one operation with the single-document service. */
+  'document.send': job({
+    queue: 'document-send',
+    producers: ['submitter'],
+    consumer: 'submitter',
+    payload: z.strictObject({ tenantId: id, submissionId: id, traceContext }),
+    jobId: (payload) => `document-send-${payload.submissionId}`,
+    retry: { attempts: 12, backoff: backoff(5_000) },
+  }),
+  /** Ask `EsitoInvii` how a received file is doing; re-scheduled until it is final. */
+  'outcome.poll': job({
+    queue: 'outcome-poll',
+    producers: ['submitter'],
+    consumer: 'submitter',
+    payload: z.strictObject({ tenantId: id, fileId: id, round: z.number().int().nonnegative() }),
+    jobId: (payload) => `outcome-poll-${payload.fileId}-${payload.round}`,
+    retry: { attempts: 8, backoff: backoff(30_000) },
+  }),
+  /** Fetch `DettaglioErrori` and `RicevutaPdf` of a completed file and map them to its documents. */
+  'receipt.fetch': job({
+    queue: 'receipt-fetch',
+    producers: ['submitter'],
+    consumer: 'submitter',
+    payload: z.strictObject({ tenantId: id, fileId: id }),
+    jobId: (payload) => `receipt-fetch-${payload.fileId}`,
+    retry: { attempts: 12, backoff: backoff(30_000) },
+  }),
+  /** Find out whether a send whose answer was lost reached the STS, before anything is sent again. */
+  'send.reconcile': job({
+    queue: 'send-reconcile',
+    producers: ['submitter'],
+    consumer: 'submitter',
+    payload: z.strictObject({ tenantId: id, target: z.enum(['file', 'submission']), targetId: id }),
+    jobId: (payload) => `reconcile-${payload.target}-${payload.targetId}`,
+    retry: { attempts: 20, backoff: backoff(30_000) },
+  }),
+  /** Status changes of documents, from the submitter to the gateway (which serves them and webhooks). */
+  'document.status': job({
+    queue: 'document-status',
+    producers: ['submitter'],
+    consumer: 'gateway',
+    payload: documentStatusEventSchema,
+    jobId: (payload) => `status-${payload.eventId}`,
+    retry: { attempts: 20, backoff: backoff(1_000) },
+  }),
+} as const;
+
+export type JobName = keyof typeof JOB_CATALOGUE;
+export type JobPayload<Name extends JobName> = z.infer<(typeof JOB_CATALOGUE)[Name]['payload']>;
+/** The job types a service consumes, e.g. `JobsConsumedBy<'gateway'>` is `'document.status'`. */
+export type JobsConsumedBy<Service extends ServiceName> = {
+  [Name in JobName]: (typeof JOB_CATALOGUE)[Name]['consumer'] extends Service ? Name : never;
+}[JobName];
+/** The job types a service may enqueue. */
+export type JobsProducedBy<Service extends ServiceName> = {
+  [Name in JobName]: Service extends (typeof JOB_CATALOGUE)[Name]['producers'][number] ? Name : never;
+}[JobName];
+
+export const jobsConsumedBy = (service: ServiceName): JobName[] =>
+  (Object.keys(JOB_CATALOGUE) as JobName[]).filter((name) => JOB_CATALOGUE[name].consumer === service);
