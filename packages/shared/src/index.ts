@@ -14,6 +14,7 @@ export {
   vatNumberCheckDigit,
 } from './identifiers/index.ts';
 export { createLogger, type Logger, type LoggerOptions, REDACTED_KEYS } from './logger.ts';
+export { createServiceRegistry, type Registry, registerMetricsRoute } from './metrics.ts';
 export {
   createPool,
   type Pool,

@@ -7,6 +7,7 @@ import {
   type Redis,
   redisCheck,
   registerHealthRoute,
+  registerMetricsRoute,
   type ServiceTokenVerifier,
   serviceTokenAuth,
 } from '@sts/shared';
@@ -123,9 +124,8 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
     service: 'credentials',
     checks: { postgres: postgresCheck(pool), redis: redisCheck(redis) },
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4').send(await metrics.render(db, clock())),
-  );
+  metrics.readGaugesFrom(db, clock);
+  registerMetricsRoute(app, metrics.registry);
   void app.register(async (internal) => {
     await internal.register(serviceTokenAuth, { verifier: deps.serviceTokens });
     registerInternalCredentialRoutes(internal, { service: credentials, leases });

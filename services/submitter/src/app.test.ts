@@ -30,4 +30,12 @@ describe('submitter app', () => {
     });
     await app.close();
   });
+
+  it('serves its Prometheus metrics on /metrics', async () => {
+    const app = buildApp({ logger: createLogger({ name: 'submitter', level: 'silent' }), pool, redis });
+    const response = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/^process_resident_memory_bytes\{service="submitter"\} \d+$/m);
+    await app.close();
+  });
 });

@@ -74,8 +74,11 @@ describe('expiry monitoring', () => {
       ]),
     );
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toContain('credentials_expiry_warnings_total{days="14",what="password"} 1');
-    expect(metrics.body).toContain('credentials_password_min_days_left 9');
+    // prom-client adds the registry's service label after the metric's own.
+    expect(metrics.body).toContain(
+      'credentials_expiry_warnings_total{days="14",what="password",service="credentials"} 1',
+    );
+    expect(metrics.body).toContain('credentials_password_min_days_left{service="credentials"} 9');
 
     // Still usable while expiring: senders keep going.
     const lease = await h.app.inject({

@@ -1,54 +1,78 @@
+import { createServiceRegistry } from '@sts/shared';
 import { sql } from 'drizzle-orm';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { credentialsTable } from '../credentials/credentials-table.ts';
 import type { Queryable } from '../db/database.ts';
 
 /**
- * Counters of what the vault does, served as Prometheus text on `GET /metrics` together with gauges
- * read from the database at scrape time (credentials per status, passwords and certificates close
- * to expiry). Labels hold outcomes and statuses only, never users or tenants' data.
+ * Counters of what the vault does, served on `GET /metrics` from the service's prom-client registry
+ * together with gauges read from the database at scrape time (credentials per status, passwords
+ * close to expiry). Labels hold outcomes and statuses only, never users or tenants' data.
  */
 export interface CredentialMetrics {
+  readonly registry: Registry;
   increment(name: CounterName, labels?: Record<string, string>): void;
-  render(db: Queryable, now: Date): Promise<string>;
+  /** Where the gauges are read from at each scrape (the app's database and clock). */
+  readGaugesFrom(db: Queryable, clock: () => Date): void;
 }
 
 const COUNTERS = {
-  credentials_tests_total: 'Credential tests run against the STS, by outcome.',
-  credentials_leases_total: 'Leases asked for, by result (issued, refused).',
-  credentials_authentication_failures_total:
-    'Authentication failures reported by senders, by whether they applied.',
-  credentials_expiry_warnings_total:
-    'Expiry warnings raised, by what expires (password, certificate) and threshold in days.',
-  credentials_events_publish_failures_total: 'Credential events that could not be published to Redis.',
-  credentials_secret_integrity_failures_total: 'Secrets that did not decrypt (tampering, moved rows).',
-  credentials_master_key_missing_total:
-    'Secrets not read because their master key is not configured on this replica (a key made active before every replica had it).',
-} as const;
+  credentials_tests_total: {
+    help: 'Credential tests run against the STS, by outcome.',
+    labelNames: ['outcome'],
+  },
+  credentials_leases_total: {
+    help: 'Leases asked for, by result (issued, refused).',
+    labelNames: ['result'],
+  },
+  credentials_authentication_failures_total: {
+    help: 'Authentication failures reported by senders, by whether they applied.',
+    labelNames: ['applied'],
+  },
+  credentials_expiry_warnings_total: {
+    help: 'Expiry warnings raised, by what expires (password, certificate) and threshold in days.',
+    labelNames: ['days', 'what'],
+  },
+  credentials_events_publish_failures_total: {
+    help: 'Credential events that could not be published to Redis.',
+    labelNames: [],
+  },
+  credentials_secret_integrity_failures_total: {
+    help: 'Secrets that did not decrypt (tampering, moved rows).',
+    labelNames: [],
+  },
+  credentials_master_key_missing_total: {
+    help: 'Secrets not read because their master key is not configured on this replica (a key made active before every replica had it).',
+    labelNames: [],
+  },
+} as const satisfies Record<string, { help: string; labelNames: readonly string[] }>;
 export type CounterName = keyof typeof COUNTERS;
 
-const escapeLabel = (value: string) =>
-  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const labelText = (labels: Record<string, string>) => {
-  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
-  return entries.length === 0 ? '' : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-};
+/** Label names in alphabetical order, as the series have always been written. */
+const sortedLabels = (labels: Record<string, string>) =>
+  Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 
-export function createCredentialMetrics(): CredentialMetrics {
-  const values = new Map<CounterName, Map<string, number>>();
-  return {
-    increment(name, labels = {}) {
-      const series = values.get(name) ?? new Map<string, number>();
-      const key = labelText(labels);
-      series.set(key, (series.get(key) ?? 0) + 1);
-      values.set(name, series);
-    },
-    async render(db, now) {
-      const lines: string[] = [];
-      for (const [name, help] of Object.entries(COUNTERS) as [CounterName, string][]) {
-        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-        for (const [labels, value] of values.get(name) ?? []) lines.push(`${name}${labels} ${value}`);
-      }
-      const byStatus = await db
+export function createCredentialMetrics(
+  registry: Registry = createServiceRegistry('credentials'),
+): CredentialMetrics {
+  const counters = new Map<CounterName, Counter<string>>();
+  for (const [name, { help, labelNames }] of Object.entries(COUNTERS) as [
+    CounterName,
+    (typeof COUNTERS)[CounterName],
+  ][]) {
+    counters.set(name, new Counter({ name, help, labelNames: [...labelNames], registers: [registry] }));
+  }
+
+  let source: { db: Queryable; clock: () => Date } | undefined;
+  new Gauge({
+    name: 'credentials_by_status',
+    help: 'Credentials per status and environment.',
+    labelNames: ['environment', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!source) return;
+      const rows = await source.db
         .select({
           status: credentialsTable.status,
           environment: credentialsTable.environment,
@@ -56,16 +80,19 @@ export function createCredentialMetrics(): CredentialMetrics {
         })
         .from(credentialsTable)
         .groupBy(credentialsTable.status, credentialsTable.environment);
-      lines.push(
-        '# HELP credentials_by_status Credentials per status and environment.',
-        '# TYPE credentials_by_status gauge',
-      );
-      for (const row of byStatus) {
-        lines.push(
-          `credentials_by_status${labelText({ environment: row.environment, status: row.status })} ${row.count}`,
-        );
-      }
-      const [soonest] = await db
+      for (const row of rows) this.set({ environment: row.environment, status: row.status }, row.count);
+    },
+  });
+  new Gauge({
+    name: 'credentials_password_min_days_left',
+    help: 'Days until the soonest expected password expiry among usable credentials.',
+    registers: [registry],
+    async collect() {
+      // No series at all when no usable credential has an expiry: 0 would read as "expires today".
+      this.remove();
+      if (!source) return;
+      const now = source.clock();
+      const [soonest] = await source.db
         .select({
           days: sql<
             number | null
@@ -73,13 +100,17 @@ export function createCredentialMetrics(): CredentialMetrics {
         })
         .from(credentialsTable)
         .where(sql`${credentialsTable.status} not in ('invalid', 'expired')`);
-      lines.push(
-        '# HELP credentials_password_min_days_left Days until the soonest expected password expiry among usable credentials.',
-        '# TYPE credentials_password_min_days_left gauge',
-      );
-      if (soonest?.days !== null && soonest?.days !== undefined)
-        lines.push(`credentials_password_min_days_left ${soonest.days}`);
-      return `${lines.join('\n')}\n`;
+      if (soonest?.days !== null && soonest?.days !== undefined) this.set(soonest.days);
+    },
+  });
+
+  return {
+    registry,
+    increment(name, labels = {}) {
+      counters.get(name)!.inc(sortedLabels(labels));
+    },
+    readGaugesFrom(db, clock) {
+      source = { db, clock };
     },
   };
 }

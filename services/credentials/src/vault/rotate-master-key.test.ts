@@ -199,7 +199,7 @@ describe('master key rotation and ciphertext integrity', () => {
     expect(audit.rows.map((row) => row.credential_id)).toEqual([leased, changed]);
     expect(audit.rows[0].details.problem).toMatch(/master key v2 is not configured/);
     const counted = await v1Only.inject({ method: 'GET', url: '/metrics' });
-    expect(counted.body).toContain('credentials_master_key_missing_total 2');
+    expect(counted.body).toContain('credentials_master_key_missing_total{service="credentials"} 2');
     // Nothing was changed by the refused update: the new replica still reads the old password.
     const both = h.buildApp({
       keyring: createKeyring(
