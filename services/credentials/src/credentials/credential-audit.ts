@@ -1,0 +1,36 @@
+import { type Actor, type AuditAction, recordAudit } from '../audit/audit-log.ts';
+import type { Queryable } from '../db/database.ts';
+import type { Scope } from './credential-store.ts';
+import type { CredentialRow } from './credentials-table.ts';
+
+/** Who is calling, on whose data, and why (for the audit log). */
+export interface CallContext {
+  scope: Scope;
+  actor: Actor;
+  requestId?: string;
+  reason?: string;
+}
+
+/** Writes one audit line about a credential, on behalf of a caller, inside `tx`. */
+export type CredentialAudit = ReturnType<typeof createCredentialAudit>;
+
+export function createCredentialAudit(deps: { clock: () => Date }) {
+  const { clock } = deps;
+  return (
+    tx: Queryable,
+    context: CallContext,
+    action: AuditAction,
+    row: Pick<CredentialRow, 'id' | 'tenantId'>,
+    details: Record<string, unknown> = {},
+  ) =>
+    recordAudit(tx, {
+      at: clock(),
+      action,
+      actor: context.actor,
+      tenantId: row.tenantId,
+      credentialId: row.id,
+      reason: context.reason ?? null,
+      requestId: context.requestId ?? null,
+      details,
+    });
+}
