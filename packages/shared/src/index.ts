@@ -1,4 +1,6 @@
+export { type BackgroundTask, registerBackgroundTask } from './background-task.ts';
 export { ConfigError, configFragments, loadConfig, loadConfigOrExit } from './config.ts';
+export * from './contracts/index.ts';
 export { type HealthCheck, postgresCheck, redisCheck, registerHealthRoute } from './health.ts';
 export { createHttpApp, type HttpAppOptions } from './http-app.ts';
 export {
@@ -13,6 +15,17 @@ export {
   taxCodeCheckCharacter,
   vatNumberCheckDigit,
 } from './identifiers/index.ts';
+export {
+  checkJobHandlers,
+  createJobProducer,
+  type JobHandler,
+  type JobHandlers,
+  JobHandlersError,
+  JobPayloadError,
+  type JobProducer,
+  type JobWorkers,
+  startJobWorkers,
+} from './jobs/job-queues.ts';
 export { createLogger, type Logger, type LoggerOptions, REDACTED_KEYS } from './logger.ts';
 export { createServiceRegistry, type Registry, registerMetricsRoute } from './metrics.ts';
 export {
@@ -31,6 +44,12 @@ export {
   problemPlugin,
 } from './problem.ts';
 export { createRedis, type Redis, type RedisOptions } from './redis.ts';
+export {
+  type BaseServiceConfig,
+  type ServiceRuntime,
+  type ServiceStartup,
+  startService,
+} from './service-runtime.ts';
 export {
   createServiceTokenSigner,
   createServiceTokenVerifier,
@@ -57,3 +76,4 @@ export {
 } from './service-token/index.ts';
 export { createShutdown, type Shutdown } from './shutdown.ts';
 export { startTelemetry, type Telemetry } from './telemetry.ts';
+export { type Clock, type RomeTime, romeDate, romeTime, systemClock } from './time.ts';

@@ -1,25 +1,28 @@
 import {
   createHttpApp,
   type Logger,
+  OPERATOR_ROUTES,
   type Pool,
   postgresCheck,
   problemPlugin,
   type Redis,
   redisCheck,
+  registerBackgroundTask,
   registerHealthRoute,
   registerMetricsRoute,
   type ServiceTokenVerifier,
   serviceTokenAuth,
+  systemClock,
 } from '@sts/shared';
 import type { SanitelEncryptor } from '@sts/sts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
-  OPERATOR_PREFIX,
   registerInternalCredentialRoutes,
   registerSharedCredentialRoutes,
 } from './credentials/credential-routes.ts';
 import { type CredentialPolicy, createCredentialService } from './credentials/credential-service.ts';
 import type { Environment } from './credentials/credential-validation.ts';
+import { createExpiryMonitor } from './credentials/expiry-monitor.ts';
 import { createDatabase } from './db/database.ts';
 import { createCredentialEvents } from './events/credential-events.ts';
 import { type CredentialMetrics, createCredentialMetrics } from './health/credential-metrics.ts';
@@ -52,6 +55,8 @@ export interface CredentialsDeps {
   leaseTtlMs?: number;
   metrics?: CredentialMetrics;
   operatorTls?: OperatorTls;
+  /** How often the expiry monitor looks for passwords and certificates about to expire. */
+  expiryCheckIntervalMs?: number;
 }
 
 export const DEFAULT_POLICY: CredentialPolicy = {
@@ -63,6 +68,7 @@ export const DEFAULT_POLICY: CredentialPolicy = {
 };
 
 const BODY_LIMIT = 256 * 1024;
+const DEFAULT_EXPIRY_CHECK_INTERVAL_MS = 3_600_000;
 
 function createServer(logger: Logger, tls: OperatorTls | undefined): FastifyInstance {
   if (!tls) return createHttpApp({ logger, bodyLimit: BODY_LIMIT });
@@ -89,8 +95,9 @@ function createServer(logger: Logger, tls: OperatorTls | undefined): FastifyInst
 
 export function buildApp(deps: CredentialsDeps): FastifyInstance {
   const { logger, pool, redis } = deps;
-  const clock = deps.clock ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createCredentialMetrics();
+  const policy = { ...DEFAULT_POLICY, ...deps.policy };
   const db = createDatabase(pool);
   const envelope = createEnvelopeEncryption(deps.keyring);
   const events = createCredentialEvents({
@@ -108,7 +115,7 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
     metrics,
     stsClientFactory: deps.stsClientFactory,
     sanitel: deps.sanitel,
-    policy: { ...DEFAULT_POLICY, ...deps.policy },
+    policy,
   });
   const leases = createLeaseService({
     db,
@@ -120,6 +127,24 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
   });
 
   const app = createServer(logger, deps.operatorTls);
+  // The expiry monitor belongs to the app: it starts when the app is ready and stops when it closes.
+  const monitor = createExpiryMonitor({
+    db,
+    logger,
+    clock,
+    events,
+    metrics,
+    warningDays: policy.expiryWarningDays,
+  });
+  registerBackgroundTask(
+    app,
+    {
+      name: 'expiry-monitor',
+      intervalMs: deps.expiryCheckIntervalMs ?? DEFAULT_EXPIRY_CHECK_INTERVAL_MS,
+      run: () => monitor.runOnce(),
+    },
+    logger,
+  );
   registerHealthRoute(app, {
     service: 'credentials',
     checks: { postgres: postgresCheck(pool), redis: redisCheck(redis) },
@@ -133,7 +158,7 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
   void app.register(async (operators) => {
     await operators.register(operatorAuth);
     registerSharedCredentialRoutes(operators, {
-      prefix: OPERATOR_PREFIX,
+      prefix: OPERATOR_ROUTES.credentials,
       service: credentials,
       contextOf: operatorContext,
     });

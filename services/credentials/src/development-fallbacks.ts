@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ConfigError } from '@sts/shared';
+import { ConfigError, SERVICE_SCOPES } from '@sts/shared';
 import { stsKitDir } from '@sts/sts';
 import type { CredentialsConfig } from './config.ts';
-import { CREDENTIAL_SCOPES } from './credentials/credential-routes.ts';
 
 /**
  * With `CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true` (and only then), a missing secret gets a stand-in
@@ -56,8 +55,8 @@ export function developmentFallbacks(config: CredentialsConfig) {
     else {
       // One key per caller, as in production: the gateway's cannot mint the submitter's tokens.
       resolved.SERVICE_TOKEN_KEYS = [
-        `dev-gateway:gateway:${CREDENTIAL_SCOPES.manage}:${devKey('service token key gateway')}`,
-        `dev-submitter:submitter:${CREDENTIAL_SCOPES.lease}+${CREDENTIAL_SCOPES.report}:${devKey('service token key submitter')}`,
+        `dev-gateway:gateway:${SERVICE_SCOPES.credentialsManage}:${devKey('service token key gateway')}`,
+        `dev-submitter:submitter:${SERVICE_SCOPES.credentialsLease}+${SERVICE_SCOPES.credentialsReport}:${devKey('service token key submitter')}`,
       ].join(',');
       warnings.push('DEVELOPMENT service token keys in use (public): anyone can mint tokens');
     }

@@ -1,35 +1,13 @@
-import {
-  createLogger,
-  createPool,
-  createRedis,
-  createShutdown,
-  loadConfigOrExit,
-  runMigrations,
-  startTelemetry,
-} from '@sts/shared';
+import { startService } from '@sts/shared';
 import { buildApp } from './app.ts';
 import { gatewayConfigSchema } from './config.ts';
 import { gatewayMigrations } from './db/migrations.ts';
 
-const config = loadConfigOrExit(gatewayConfigSchema);
-const telemetry = startTelemetry({ serviceName: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
-const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL });
-const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-shutdown.register('telemetry', () => telemetry.shutdown());
-
-await runMigrations(config.DATABASE_URL, gatewayMigrations);
-const pool = createPool({
-  url: config.DATABASE_URL,
-  max: config.DATABASE_POOL_MAX,
-  applicationName: 'gateway',
-  logger,
+// Configuration, telemetry, logger, migrations, Postgres, Redis, HTTP and shutdown: the shared
+// start-up (packages/shared/src/service-runtime.ts). What is the gateway's own is its app.
+await startService({
+  name: 'gateway',
+  configSchema: gatewayConfigSchema,
+  migrations: gatewayMigrations,
+  buildApp: ({ logger, pool, redis }) => buildApp({ logger, pool, redis }),
 });
-shutdown.register('postgres', () => pool.end());
-const redis = createRedis(config.REDIS_URL, 'gateway');
-shutdown.register('redis', () => redis.quit());
-
-const app = buildApp({ logger, pool, redis });
-shutdown.register('http', () => app.close());
-shutdown.onSignals();
-
-await app.listen({ host: config.HOST, port: config.PORT });

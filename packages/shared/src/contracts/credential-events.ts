@@ -20,7 +20,8 @@ export type CredentialEventType = (typeof CREDENTIAL_EVENT_TYPES)[number];
 
 export const credentialEventSchema = z.strictObject({
   type: z.enum(CREDENTIAL_EVENT_TYPES),
-  tenantId: z.uuid(),
+  /** The tenant, as service tokens name it (`tid`). */
+  tenantId: z.string().min(1).max(100),
   credentialId: z.uuid(),
   status: z.string().min(1).max(40),
   /** Whether senders may use the credential now. */

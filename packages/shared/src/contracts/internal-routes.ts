@@ -27,9 +27,3 @@ export const SERVICE_SCOPES = {
   submissionsRead: 'submissions:read',
 } as const;
 export type ServiceScope = (typeof SERVICE_SCOPES)[keyof typeof SERVICE_SCOPES];
-
-/** Which scopes each calling service is given (development keys and the deployment docs use this). */
-export const SCOPES_BY_ISSUER = {
-  gateway: [SERVICE_SCOPES.credentialsManage, SERVICE_SCOPES.submissionsRead],
-  submitter: [SERVICE_SCOPES.credentialsLease, SERVICE_SCOPES.credentialsReport],
-} as const satisfies Record<string, readonly ServiceScope[]>;

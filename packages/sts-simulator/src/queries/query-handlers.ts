@@ -1,3 +1,4 @@
+import { romeTime } from '@sts/shared';
 import { createZipArchive } from '@sts/sts';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import type { DocumentArchive, StoredDocument, StoredLine } from '../documents/document-archive.ts';
@@ -20,7 +21,7 @@ import {
   type SoapCall,
 } from '../soap/soap-call.ts';
 import type { ElementWriter } from '../soap/xml-writer.ts';
-import { isoDate, romeTime } from '../time/rome-time.ts';
+import { isoDate } from '../time/rome-time.ts';
 
 /**
  * The query services (docs/protocol.md §1.10). `InterrogazionePuntuale` finds a document stored by

@@ -1,36 +1,7 @@
-/** Civil time in Italy, which is what every STS date and timestamp is written in. */
-export interface RomeTime {
-  year: string;
-  month: string;
-  day: string;
-  hour: string;
-  minute: string;
-  second: string;
-}
+import { romeDate, romeTime } from '@sts/shared';
 
-const formatter = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/Rome',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-
-export function romeTime(date: Date): RomeTime {
-  const parts: Record<string, string> = {};
-  for (const part of formatter.formatToParts(date)) parts[part.type] = part.value;
-  return {
-    year: parts.year!,
-    month: parts.month!,
-    day: parts.day!,
-    hour: parts.hour!,
-    minute: parts.minute!,
-    second: parts.second!,
-  };
-}
+// Civil time in Italy (what every STS date is written in) comes from packages/shared; these are the
+// STS's own ways of writing it.
 
 /** `dd-MM-yyyy HH:mm:ss` (dataAccoglienza, dataInvio of EsitoInvii). */
 export function formatDashedTimestamp(date: Date): string {
@@ -39,10 +10,7 @@ export function formatDashedTimestamp(date: Date): string {
 }
 
 /** `yyyy-MM-dd`, the civil date in Italy. */
-export function isoDate(date: Date): string {
-  const t = romeTime(date);
-  return `${t.year}-${t.month}-${t.day}`;
-}
+export const isoDate = romeDate;
 
 /** `yyyy-MM-dd` → `dd/mm/yyyy` (DettaglioErrori CSV). */
 export function slashedDate(isoDay: string): string {

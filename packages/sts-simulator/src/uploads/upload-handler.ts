@@ -1,3 +1,4 @@
+import { romeTime } from '@sts/shared';
 import { readZipArchive } from '@sts/sts';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import { uploadResultText } from '../documents/document-messages.ts';
@@ -10,7 +11,7 @@ import {
   responseWriter,
   type SoapCall,
 } from '../soap/soap-call.ts';
-import { formatDashedTimestamp, romeTime } from '../time/rome-time.ts';
+import { formatDashedTimestamp } from '../time/rome-time.ts';
 import type { UploadProcessor } from './upload-processor.ts';
 import type { UploadRecord, UploadStore } from './upload-store.ts';
 

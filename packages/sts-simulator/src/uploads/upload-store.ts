@@ -1,4 +1,4 @@
-import { romeTime } from '../time/rome-time.ts';
+import { romeTime } from '@sts/shared';
 
 /**
  * Uploads accepted by `inviaFileMtom`, from reception (`queued`, the zip kept until it is processed)

@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { type RomeTime, romeTime } from '@sts/shared';
 
 /**
  * The STS takes exactly one zip per upload holding exactly one XML file (spec v2.5 §4.5 and §5).
@@ -56,23 +57,12 @@ export const deflateBound = (n: number): number => n + ((n + 7) >> 3) + ((n + 63
 /** MS-DOS date and time fields, in Italian civil time (what a clinic's PC would write). */
 function dosDateTime(date: Date): { time: number; date: number } {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'Europe/Rome',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(date)
-      .map((part) => [part.type, Number(part.value)]),
-  ) as Record<string, number>;
-  const year = Math.min(Math.max(parts.year! - 1980, 0), 127);
+    Object.entries(romeTime(date)).map(([unit, value]) => [unit, Number(value)]),
+  ) as Record<keyof RomeTime, number>;
+  const year = Math.min(Math.max(parts.year - 1980, 0), 127);
   return {
-    time: (parts.hour! << 11) | (parts.minute! << 5) | Math.floor(parts.second! / 2),
-    date: (year << 9) | (parts.month! << 5) | parts.day!,
+    time: (parts.hour << 11) | (parts.minute << 5) | Math.floor(parts.second / 2),
+    date: (year << 9) | (parts.month << 5) | parts.day,
   };
 }
 

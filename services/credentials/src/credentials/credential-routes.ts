@@ -1,4 +1,4 @@
-import { invalidRequest, serviceTokenOf } from '@sts/shared';
+import { INTERNAL_ROUTES, invalidRequest, SERVICE_SCOPES, serviceTokenOf } from '@sts/shared';
 import { lookupStsCode, STS_FAULTS } from '@sts/sts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LeaseService } from '../leases/lease-service.ts';
@@ -7,15 +7,9 @@ import type { CallContext, CredentialService } from './credential-service.ts';
 import { isUuid } from './credential-store.ts';
 import { classifyStsFailure } from './credential-test.ts';
 
-/** Scopes of the internal API: the gateway manages on a tenant's behalf; the submitter leases and reports. */
-export const CREDENTIAL_SCOPES = {
-  manage: 'credentials:manage',
-  lease: 'credentials:lease',
-  report: 'credentials:report',
-} as const;
-
-export const INTERNAL_PREFIX = '/internal/v1/credentials';
-export const OPERATOR_PREFIX = '/operator/v1/credentials';
+// Prefixes and scopes are a contract with the gateway and the submitter (packages/shared): the
+// gateway manages credentials on a tenant's behalf; the submitter leases them and reports failures.
+const INTERNAL_PREFIX = INTERNAL_ROUTES.credentials;
 
 const STATUSES = ['untested', 'valid', 'invalid', 'password_expiring', 'expired'];
 const listQuery = {
@@ -117,7 +111,7 @@ export function registerInternalCredentialRoutes(
   app: FastifyInstance,
   { service, leases }: { service: CredentialService; leases: LeaseService },
 ) {
-  const manage = { acceptedScopes: [CREDENTIAL_SCOPES.manage] };
+  const manage = { acceptedScopes: [SERVICE_SCOPES.credentialsManage] };
   app.post(
     INTERNAL_PREFIX,
     { config: manage, schema: { querystring: testQuery } },
@@ -141,12 +135,12 @@ export function registerInternalCredentialRoutes(
     prefix: INTERNAL_PREFIX,
     service,
     contextOf: tokenContext,
-    scopes: [CREDENTIAL_SCOPES.manage],
+    scopes: [SERVICE_SCOPES.credentialsManage],
   });
 
   app.post(
     `${INTERNAL_PREFIX}/:id/leases`,
-    { config: { acceptedScopes: [CREDENTIAL_SCOPES.lease] }, schema: { params: idParams } },
+    { config: { acceptedScopes: [SERVICE_SCOPES.credentialsLease] }, schema: { params: idParams } },
     async (request: IdRequest, reply) => {
       const lease = await leases.lease(tokenContext(request), request.params.id, request.body);
       return reply.code(201).header('cache-control', 'no-store').send(lease);
@@ -155,7 +149,7 @@ export function registerInternalCredentialRoutes(
 
   app.post(
     `${INTERNAL_PREFIX}/:id/authentication-failures`,
-    { config: { acceptedScopes: [CREDENTIAL_SCOPES.report] }, schema: { params: idParams } },
+    { config: { acceptedScopes: [SERVICE_SCOPES.credentialsReport] }, schema: { params: idParams } },
     async (request: IdRequest) => {
       const context = tokenContext(request);
       const id = request.params.id;

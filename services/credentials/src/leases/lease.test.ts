@@ -1,3 +1,4 @@
+import { credentialLeaseSchema } from '@sts/shared';
 import { createStsClient } from '@sts/sts';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,8 @@ describe('leases and failure reports', () => {
     expect(response.statusCode).toBe(201);
     expect(response.headers['cache-control']).toBe('no-store');
     const body = response.json();
+    // What the submitter will parse the answer with (packages/shared contracts).
+    expect(credentialLeaseSchema.safeParse(body).error).toBeUndefined();
     expect(body).toMatchObject({
       credentialId: id,
       secretsVersion: 1,
@@ -346,6 +349,7 @@ describe('leases and failure reports', () => {
     const id = created.json().credential.id;
     await h.pool.query(`update credentials.credentials set status = 'valid' where id = $1`, [id]);
     const body = (await lease(id)).json();
+    expect(credentialLeaseSchema.safeParse(body).error).toBeUndefined();
     expect(body).toMatchObject({
       kind: 'entratel',
       endpointVariant: 'entrate',
