@@ -1,8 +1,8 @@
+import { credentialsMigrations } from '@sts/credentials/migrations';
+import { gatewayMigrations } from '@sts/gateway/migrations';
 import { runMigrations } from '@sts/shared';
+import { submitterMigrations } from '@sts/submitter/migrations';
 import { createGlobalSetup } from '@sts/testkit';
-import { credentialsMigrations } from './services/credentials/src/db/migrations.ts';
-import { gatewayMigrations } from './services/gateway/src/db/migrations.ts';
-import { submitterMigrations } from './services/submitter/src/db/migrations.ts';
 
 // Every service's migrations run once, on the template each test file's database is cloned from.
 export default createGlobalSetup({
