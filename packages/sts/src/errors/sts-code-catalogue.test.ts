@@ -6,7 +6,8 @@ import { lookupStsCode } from './lookup-sts-code.ts';
 import { STS_CODE_CATALOGUE, STS_CODE_CLASSES, STS_CODE_CONTEXTS } from './sts-code-catalogue.ts';
 
 const kit = stsKitDir();
-const protocolDoc = readFileSync(join(kit, '..', 'docs', 'docs/protocol.md'), 'utf8');
+// The project's protocol reference, whose code tables the catalogue must cover.
+const protocolDoc = readFileSync(new URL('../../../../docs/protocol.md', import.meta.url), 'utf8');
 const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /** Rows of the official `codiceEsito` table (ASYNC §4.7): code, description over one or two lines, "E". */
