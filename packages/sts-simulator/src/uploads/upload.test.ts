@@ -37,6 +37,7 @@ import {
   PSICOLOGO,
 } from '../../test-support/kit-actors.ts';
 import { KIT_DIR, kitAttachment, soapuiSample } from '../../test-support/kit-samples.ts';
+import { readPdf } from '../../test-support/pdf-text.ts';
 import { ERROR_DETAIL_CSV_HEADER } from '../receipts/error-detail-handler.ts';
 import {
   createSchemaValidator,
@@ -410,8 +411,8 @@ describe('processing and receipts', () => {
       receiptEnvelope('RicevutaPdf', { pincode: h.pin(MEDICO.pincode), protocol }),
       { user: MEDICO.user, password: MEDICO.password },
     );
-    const pdf = Buffer.from(findText(pdfAnswer.body, 'pdf')!, 'base64').toString('latin1');
-    expect(pdf).toContain(
+    const pdf = await readPdf(Buffer.from(findText(pdfAnswer.body, 'pdf')!, 'base64'));
+    expect(pdf.text).toContain(
       'Motivo dello scarto: File non conforme allo schema di validazione: cvc-complex-type.2.4.b',
     );
   });
@@ -442,8 +443,8 @@ describe('processing and receipts', () => {
           receiptEnvelope('RicevutaPdf', { pincode: second.pin(MEDICO.pincode), protocol }),
           { user: MEDICO.user, password: MEDICO.password },
         );
-        const pdf = Buffer.from(findText(pdfAnswer.body, 'pdf')!, 'base64').toString('latin1');
-        expect(pdf).toContain('File zip non leggibile: il file decompresso supera 1048576 byte');
+        const pdf = await readPdf(Buffer.from(findText(pdfAnswer.body, 'pdf')!, 'base64'));
+        expect(pdf.text).toContain('File zip non leggibile: il file decompresso supera 1048576 byte');
       } finally {
         await second.close();
       }
@@ -540,8 +541,9 @@ describe('processing and receipts', () => {
     for (const [index, offset] of entries.entries()) {
       expect(text.slice(offset, offset + 12)).toMatch(new RegExp(`^${index + 1} 0 obj\n`));
     }
-    expect(text).toContain(`(Protocollo: ${protocol}) Tj`);
-    expect(text).toContain('(Documenti accolti: 1) Tj');
+    const { lines } = await readPdf(pdf);
+    expect(lines).toContain(`Protocollo: ${protocol}`);
+    expect(lines).toContain('Documenti accolti: 1');
   });
 
   it('answers EsitoInvii by date range (dd-mm-yyyy) with the caller’s uploads only', async () => {
