@@ -1,4 +1,4 @@
-import { createHttpApp, createLogger, type Logger } from '@sts/shared';
+import { createHttpApp, createLogger, type Logger, systemClock } from '@sts/shared';
 import { generateSanitelStandIn, stsKitDir } from '@sts/sts';
 import type { FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin/admin-routes.ts';
@@ -101,7 +101,7 @@ export const DEFAULTS = {
 
 export async function buildSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const logger = options.logger ?? createLogger({ name: 'sts-simulator', level: 'silent' });
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const kitDir = options.kitDir ?? stsKitDir();
   const keyPair = options.keyPair ?? generateSanitelStandIn({ clock });
   const settings = { processingDelayMs: options.processingDelayMs ?? DEFAULTS.processingDelayMs };

@@ -18,6 +18,7 @@ import {
   type SanitelDecryptor,
 } from '@sts/sts';
 import { buildSimulator, type Simulator, type SimulatorOptions } from '@sts/sts-simulator';
+import { type TestClock, testClock } from '@sts/testkit';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type CredentialsDeps, type OperatorTls } from '../src/app.ts';
 import type { CredentialPolicy } from '../src/credentials/credential-service.ts';
@@ -46,23 +47,7 @@ export const TOKEN_KEYS = {
 /** Where nothing listens: every STS call fails before anything is sent. */
 export const NOWHERE = 'http://127.0.0.1:9';
 
-export interface TestClock {
-  (): Date;
-  set(at: Date | string): void;
-  advance(ms: number): void;
-}
-
-export function testClock(start: Date | string = new Date()): TestClock {
-  let now = new Date(start).getTime();
-  const clock = (() => new Date(now)) as TestClock;
-  clock.set = (at) => {
-    now = new Date(at).getTime();
-  };
-  clock.advance = (ms) => {
-    now += ms;
-  };
-  return clock;
-}
+export { type TestClock, testClock };
 
 export const newMasterKey = () => randomBytes(32);
 

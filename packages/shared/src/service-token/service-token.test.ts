@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { testClock } from '@sts/testkit';
 import { describe, expect, it } from 'vitest';
 import { createHttpApp } from '../http-app.ts';
 import { createLogger } from '../logger.ts';
@@ -22,8 +23,8 @@ const submitterKey: ServiceTokenKey = {
 const start = new Date('2026-03-01T10:00:00Z');
 
 function fixedClock(initial: Date) {
-  let now = initial.getTime();
-  return { clock: () => new Date(now), advance: (seconds: number) => (now += seconds * 1000) };
+  const clock = testClock(initial);
+  return { clock, advance: (seconds: number) => clock.advance(seconds * 1000) };
 }
 
 const request = {

@@ -1,4 +1,5 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { systemClock } from '../time.ts';
 
 /**
  * Service tokens: short-lived, HMAC-SHA256 signed bearer tokens that one of our services gives
@@ -149,7 +150,7 @@ const scopesBeyond = (key: ServiceTokenKey, scopes: readonly string[]) =>
   scopes.filter((scope) => !key.scopes.includes(scope));
 
 /** Mints tokens for calls to another service; used by the gateway and the submitter (and tests). */
-export function createServiceTokenSigner({ key, clock = () => new Date() }: ServiceTokenSignerOptions) {
+export function createServiceTokenSigner({ key, clock = systemClock }: ServiceTokenSignerOptions) {
   const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.id }));
   return {
     sign(request: ServiceTokenRequest): string {
@@ -218,7 +219,7 @@ export function createServiceTokenVerifier({
   keys,
   audience,
   trustedIssuers,
-  clock = () => new Date(),
+  clock = systemClock,
   clockSkewSeconds = DEFAULT_CLOCK_SKEW_SECONDS,
 }: ServiceTokenVerifierOptions) {
   const byId = new Map(keys.map((key) => [key.id, key]));

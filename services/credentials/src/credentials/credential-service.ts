@@ -27,7 +27,6 @@ import { createTestLock } from './test-lock.ts';
 
 export type { CallContext } from './credential-audit.ts';
 export type { CredentialPolicy, CredentialServiceDeps } from './credential-service-deps.ts';
-export { romeDate } from './credential-test-runner.ts';
 
 /**
  * The credentials a clinic keeps for the STS: create, read, change, delete, test, and a sender's

@@ -1,4 +1,4 @@
-import type { ProblemError } from '@sts/shared';
+import { type ProblemError, romeDate } from '@sts/shared';
 import { encryptPincode, encryptTaxCode } from '@sts/sts';
 import type { StsConnection, StsResult } from '../sts/sts-client-factory.ts';
 import type { SecretValues } from '../vault/secret-vault.ts';
@@ -13,15 +13,6 @@ import type { Environment } from './credential-validation.ts';
 import { isUsable } from './credential-view.ts';
 import type { CredentialRow } from './credentials-table.ts';
 import type { TestLock } from './test-lock.ts';
-
-/** Civil date in Europe/Rome, `YYYY-MM-DD`, as the STS counts days. */
-export const romeDate = (at: Date) =>
-  new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Europe/Rome',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
 
 export interface CredentialTestRunnerDeps
   extends Pick<

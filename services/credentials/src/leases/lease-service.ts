@@ -4,13 +4,13 @@ import { encryptPincode, type SanitelEncryptor } from '@sts/sts';
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import { readPkcs12 } from '../credentials/client-certificate.ts';
+import { wipe } from '../credentials/credential-secrets.ts';
 import type { CallContext, CredentialService } from '../credentials/credential-service.ts';
 import { findCredential } from '../credentials/credential-store.ts';
 import type { Environment } from '../credentials/credential-validation.ts';
 import { isUsable } from '../credentials/credential-view.ts';
 import type { Database } from '../db/database.ts';
 import type { CredentialMetrics } from '../health/credential-metrics.ts';
-import type { SecretValues } from '../vault/secret-vault.ts';
 import { leasesTable } from './leases-table.ts';
 
 export interface LeaseServiceDeps {
@@ -22,10 +22,6 @@ export interface LeaseServiceDeps {
   /** How long a lease is meant to be used (one sending run); informative for the sender. */
   leaseTtlMs: number;
 }
-
-const wipe = (values: SecretValues) => {
-  for (const value of Object.values(values)) value?.fill(0);
-};
 
 const LEASED_FIELDS = [
   'password',

@@ -1,4 +1,4 @@
-import type { Logger } from '@sts/shared';
+import { type Logger, systemClock } from '@sts/shared';
 import { asc, eq, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/database.ts';
@@ -25,7 +25,7 @@ export async function rotateMasterKey({
   keyring,
   envelope,
   logger,
-  clock = () => new Date(),
+  clock = systemClock,
   batchSize = 100,
   maxPasses = 5,
 }: {
