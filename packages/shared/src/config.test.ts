@@ -31,4 +31,11 @@ describe('loadConfig', () => {
     expect(variables).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
     expect((error as ConfigError).message).toMatch(/DATABASE_URL: must use postgres: or postgresql:/);
   });
+
+  it('names a value that is not a URL at all, once, instead of throwing from inside the check', () => {
+    const attempt = () =>
+      loadConfig(schema, { PORT: '8080', DATABASE_URL: 'not a url', REDIS_URL: 'redis://localhost:6379' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/^Invalid configuration \(1 problem\):\n {2}- DATABASE_URL: must be a URL/);
+  });
 });

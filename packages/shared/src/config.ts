@@ -46,7 +46,10 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 
 const urlWithProtocol = (protocols: readonly string[]) =>
   z
-    .url({ message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`, abort: true })
+    .url({
+      message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      abort: true,
+    })
     .refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
       message: `must use ${protocols.join(' or ')}`,
     });
