@@ -1,10 +1,21 @@
+import { MIMEType } from 'node:util';
+import {
+  MaxHeaderSizeExceededError,
+  MaxPartsExceededError,
+  MultipartParseError,
+  type MultipartPart,
+  parseMultipart,
+} from '@remix-run/multipart-parser';
+
 /**
  * Reads `multipart/related` bodies (MTOM/XOP and SOAP with attachments, docs/protocol.md §1.5): the
- * root part (the `start` parameter, else the first part) and the other parts by Content-ID. Parts
- * are sliced out of the body without copying; `Content-Transfer-Encoding: base64` parts are decoded.
+ * root part (the `start` parameter, else the first part) and the other parts by Content-ID. The parts
+ * are split by @remix-run/multipart-parser, Content-Type values parsed by Node's `MIMEType`;
+ * `Content-Transfer-Encoding: base64` parts are decoded here.
  */
 
 export interface MimePart {
+  /** Lower-case names. */
   headers: Record<string, string>;
   /** Content-ID without angle brackets, if any. */
   contentId: string | undefined;
@@ -31,16 +42,13 @@ export interface ContentType {
 
 /** Parses a Content-Type header value, including quoted parameters (`start="<rootpart@soapui.org>"`). */
 export function parseContentType(header: string | undefined): ContentType {
-  const value = header ?? '';
-  const semicolon = value.indexOf(';');
-  const mediaType = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
-  const parameters: Record<string, string> = {};
-  const rest = semicolon === -1 ? '' : value.slice(semicolon + 1);
-  const pattern = /\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))\s*;?/g;
-  for (const match of rest.matchAll(pattern)) {
-    parameters[match[1]!.toLowerCase()] = (match[2] ?? match[3] ?? '').replace(/\\(.)/g, '$1').trim();
+  try {
+    const type = new MIMEType(header ?? '');
+    return { mediaType: type.essence, parameters: Object.fromEntries(type.params) };
+  } catch {
+    // Not a media type at all: whatever stands before the first `;`, so that callers can name it.
+    return { mediaType: (header ?? '').split(';')[0]!.trim().toLowerCase(), parameters: {} };
   }
-  return { mediaType, parameters };
 }
 
 const stripAngles = (id: string) => id.trim().replace(/^<(.*)>$/, '$1');
@@ -52,32 +60,11 @@ const stripAngles = (id: string) => id.trim().replace(/^<(.*)>$/, '$1');
 export const MAX_PARTS = 32;
 export const MAX_PART_HEADER_BYTES = 16 * 1024;
 
-const CRLF_CRLF = Buffer.from('\r\n\r\n');
-const LF_LF = Buffer.from('\n\n');
-
-function parsePart(raw: Buffer): MimePart {
-  let headerEnd = raw.indexOf(CRLF_CRLF);
-  let separatorLength = 4;
-  if (headerEnd === -1) {
-    headerEnd = raw.indexOf(LF_LF);
-    separatorLength = 2;
-  }
-  if (headerEnd === -1) throw new MultipartError('a MIME part has no header/body separator');
-  if (headerEnd > MAX_PART_HEADER_BYTES)
-    throw new MultipartError(`the headers of a MIME part exceed ${MAX_PART_HEADER_BYTES} bytes`);
+function mimePart(part: MultipartPart): MimePart {
   const headers: Record<string, string> = {};
-  let lastName: string | undefined;
-  for (const line of raw.toString('latin1', 0, headerEnd).split(/\r?\n/)) {
-    if (/^\s/.test(line) && lastName) {
-      headers[lastName] += ` ${line.trim()}`;
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    lastName = line.slice(0, colon).trim().toLowerCase();
-    headers[lastName] = line.slice(colon + 1).trim();
-  }
-  let body = raw.subarray(headerEnd + separatorLength);
+  for (const [name, value] of Object.entries(part.headers)) if (value !== undefined) headers[name] = value;
+  const bytes = part.bytes;
+  let body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const encoding = headers['content-transfer-encoding']?.toLowerCase();
   if (encoding === 'base64') body = Buffer.from(body.toString('latin1').replace(/\s+/g, ''), 'base64');
   else if (encoding === 'quoted-printable')
@@ -86,31 +73,36 @@ function parsePart(raw: Buffer): MimePart {
   return { headers, contentId: contentId ? stripAngles(contentId) : undefined, body };
 }
 
+function multipartError(error: unknown): unknown {
+  if (error instanceof MaxPartsExceededError)
+    return new MultipartError(`the multipart body has more than ${MAX_PARTS} parts`);
+  if (error instanceof MaxHeaderSizeExceededError)
+    return new MultipartError(`the headers of a MIME part exceed ${MAX_PART_HEADER_BYTES} bytes`);
+  if (error instanceof MultipartParseError) return new MultipartError(error.message);
+  return error;
+}
+
 export function parseMultipartRelated(body: Buffer, contentType: ContentType): MultipartRelated {
   const boundary = contentType.parameters.boundary;
   if (!boundary) throw new MultipartError('multipart/related without a boundary parameter');
-  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
+  // A preamble may come before the first delimiter (RFC 2046 §5.1.1: some stacks send a blank
+  // line); the parser wants the delimiter first.
+  const first = body.indexOf(`--${boundary}`, 0, 'latin1');
+  if (first === -1) throw new MultipartError('the multipart body does not contain its boundary');
   const parts: MimePart[] = [];
-  let position = body.indexOf(delimiter);
-  if (position === -1) throw new MultipartError('the multipart body does not contain its boundary');
-  while (position !== -1) {
-    let start = position + delimiter.length;
-    // "--" right after the delimiter closes the multipart body.
-    if (body[start] === 0x2d && body[start + 1] === 0x2d) break;
-    // Skip transport padding and the line break ending the delimiter line.
-    while (body[start] === 0x20 || body[start] === 0x09) start++;
-    if (body[start] === 0x0d) start++;
-    if (body[start] === 0x0a) start++;
-    const next = body.indexOf(delimiter, start);
-    if (next === -1) throw new MultipartError('the multipart body is not closed by its boundary');
-    // The line break before the next delimiter belongs to the delimiter.
-    let end = next;
-    if (body[end - 1] === 0x0a) end--;
-    if (body[end - 1] === 0x0d) end--;
-    if (parts.length === MAX_PARTS)
-      throw new MultipartError(`the multipart body has more than ${MAX_PARTS} parts`);
-    parts.push(parsePart(body.subarray(start, end)));
-    position = next;
+  try {
+    for (const part of parseMultipart(body.subarray(first), {
+      boundary,
+      maxParts: MAX_PARTS,
+      maxHeaderSize: MAX_PART_HEADER_BYTES,
+      // The HTTP body limit bounds the sizes already.
+      maxFileSize: body.length,
+      maxTotalSize: body.length,
+    })) {
+      parts.push(mimePart(part));
+    }
+  } catch (error) {
+    throw multipartError(error);
   }
   if (parts.length === 0) throw new MultipartError('the multipart body has no parts');
   const start = contentType.parameters.start ? stripAngles(contentType.parameters.start) : undefined;

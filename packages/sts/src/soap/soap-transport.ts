@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { MIMEType } from 'node:util';
+import { parseMultipart } from '@remix-run/multipart-parser';
 
 /**
  * The HTTP layer under node-soap: one place that decides what "sent" means. Everything the
@@ -95,33 +97,24 @@ function mtomBody(envelope: string, attachments: readonly MtomAttachment[]) {
 
 /** Splits a multipart/related answer and puts each referenced part back inline, base64, as SOAP without MTOM would. */
 export function inlineMtomResponse(body: Buffer, contentType: string): string {
-  const boundaryMatch = /boundary="?([^";]+)"?/i.exec(contentType);
-  if (!boundaryMatch) throw new Error('multipart answer without a boundary');
-  const delimiter = Buffer.from(`--${boundaryMatch[1]}`);
-  const parts: { headers: string; content: Buffer }[] = [];
-  let index = body.indexOf(delimiter);
-  while (index !== -1) {
-    const start = index + delimiter.length;
-    if (body.subarray(start, start + 2).toString() === '--') break;
-    const next = body.indexOf(delimiter, start);
-    if (next === -1) break;
-    const raw = body.subarray(start, next);
-    const headerEnd = raw.indexOf('\r\n\r\n');
-    const content = raw.subarray(
-      headerEnd + 4,
-      raw.length - (raw.subarray(-2).toString() === '\r\n' ? 2 : 0),
-    );
-    parts.push({ headers: raw.subarray(0, headerEnd).toString('latin1'), content });
-    index = next;
-  }
-  const [root, ...attachments] = parts;
+  const boundary = new MIMEType(contentType).params.get('boundary');
+  if (!boundary) throw new Error('multipart answer without a boundary');
+  // Anything before the first delimiter is a preamble (RFC 2046 §5.1.1); the parser wants the delimiter first.
+  const first = body.indexOf(`--${boundary}`, 0, 'latin1');
+  if (first === -1) throw new Error('multipart answer without its boundary');
+  const [root, ...attachments] = parseMultipart(body.subarray(first), {
+    boundary,
+    // The answer is already bounded by maxResponseBytes.
+    maxFileSize: body.length,
+    maxTotalSize: body.length,
+  });
   if (!root) throw new Error('multipart answer without parts');
-  let envelope = root.content.toString('utf8');
+  let envelope = root.text;
   for (const attachment of attachments) {
-    const id = /content-id:\s*<?([^>\r\n]+)>?/i.exec(attachment.headers)?.[1];
+    const id = attachment.headers['content-id']?.replace(/^<(.*)>$/, '$1');
     if (!id) continue;
     const include = new RegExp(`<([\\w.-]+:)?Include[^>]*href="cid:${escapeRegExp(id)}"[^>]*/>`, 'g');
-    envelope = envelope.replace(include, attachment.content.toString('base64'));
+    envelope = envelope.replace(include, Buffer.from(attachment.bytes).toString('base64'));
   }
   return envelope;
 }
