@@ -1,7 +1,7 @@
 /**
  * How long the simulator takes to write a `RicevutaPdf` receipt, so it is known not to be the
  * bottleneck of the receipt calls: N receipts like the real ones (one page, a rejection reason on
- * every other one), then N long documents (150 lines of 180 characters, wrapped: four to six pages).
+ * every other one), then N long documents (150 lines of 180 characters, wrapped: six pages).
  *
  *   node packages/sts-simulator/bench/pdf-receipts.ts [receipts]
  */
