@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { serializeError } from './error-serializer.ts';
 
 export type { Logger } from 'pino';
 
@@ -63,6 +64,8 @@ export function createLogger({ name, level, destination }: LoggerOptions): Logge
       name,
       level,
       redact: { paths: redactPaths, censor: '[redacted]' },
+      // Errors never carry a query's parameters or a request's raw bytes into a line (see there).
+      serializers: { err: serializeError, error: serializeError },
       base: { service: name },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
