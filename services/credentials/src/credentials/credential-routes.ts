@@ -1,4 +1,10 @@
-import { INTERNAL_ROUTES, invalidRequest, SERVICE_SCOPES, serviceTokenOf } from '@sts/shared';
+import {
+  INTERNAL_ROUTES,
+  invalidRequest,
+  refusedCharacters,
+  SERVICE_SCOPES,
+  serviceTokenOf,
+} from '@sts/shared';
 import { lookupStsCode, STS_FAULTS } from '@sts/sts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LeaseService } from '../leases/lease-service.ts';
@@ -37,7 +43,10 @@ type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 /** Why, for the audit log: an optional `X-Audit-Reason` header (the gateway passes the user's note). */
 export const auditReason = (request: FastifyRequest) => {
   const reason = request.headers['x-audit-reason'];
-  return typeof reason === 'string' && reason.trim() ? reason.trim().slice(0, 200) : undefined;
+  if (typeof reason !== 'string' || !reason.trim()) return undefined;
+  const refused = refusedCharacters('x-audit-reason', reason.trim());
+  if (refused) throw invalidRequest([refused]);
+  return reason.trim().slice(0, 200);
 };
 
 /** The call context of a request authenticated by a service token. */

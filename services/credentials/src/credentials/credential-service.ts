@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { invalidRequest, notFound, ProblemError } from '@sts/shared';
 import { readPkcs12 } from './client-certificate.ts';
 import { type CallContext, createCredentialAudit } from './credential-audit.ts';
-import { conflict, refuseOperatorFields } from './credential-problems.ts';
+import { isLabelTaken, labelTaken, refuseOperatorFields } from './credential-problems.ts';
 import { createCredentialSecretReader, hintsOf, secretValues, wipe } from './credential-secrets.ts';
 import type { CredentialServiceDeps } from './credential-service-deps.ts';
 import { createStatusTransitions } from './credential-status.ts';
@@ -124,16 +124,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           });
         });
       } catch (error) {
-        if (
-          (error as { cause?: { code?: string }; code?: string }).cause?.code === '23505' ||
-          (error as { code?: string }).code === '23505'
-        ) {
-          throw conflict(
-            'label-taken',
-            'Label already used',
-            'Another credential of this tenant has this label: choose a different label.',
-          );
-        }
+        if (isLabelTaken(error)) throw labelTaken();
         throw error;
       } finally {
         wipe(values);
@@ -246,6 +237,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           return row;
         });
       } catch (error) {
+        if (isLabelTaken(error)) throw labelTaken();
         // New secrets are written under the credential's data key, which must unwrap first.
         return refuseUnreadable(error, existing, context);
       } finally {

@@ -1,4 +1,4 @@
-import { checkTaxCode, checkVatNumber, type FieldProblem } from '@sts/shared';
+import { checkTaxCode, checkVatNumber, type FieldProblem, refusedCharacters } from '@sts/shared';
 
 /**
  * Checks what a client sends to create or change a credential, the way a good help page would:
@@ -108,6 +108,11 @@ function text(c: Collector, field: string, value: unknown, max: number): string 
   const trimmed = value.trim();
   if (trimmed.length === 0 || trimmed.length > max) {
     c.problem(field, 'length', `${field} must have 1 to ${max} characters.`);
+    return undefined;
+  }
+  const refused = refusedCharacters(field, trimmed);
+  if (refused) {
+    c.problems.push(refused);
     return undefined;
   }
   return trimmed;
@@ -358,10 +363,24 @@ function pacing(c: Collector, value: unknown, partial: boolean): Partial<Pacing>
   return result;
 }
 
+/**
+ * No STS password was changed before this day (the Sistema TS web services for the 730 opened in
+ * 2015): an earlier date is a typo, and years Postgres cannot store (year 0) must not reach it.
+ */
+const EARLIEST_PASSWORD_CHANGE = new Date('2000-01-01T00:00:00Z');
+
 function pastDate(c: Collector, field: string, value: unknown, now: Date): Date | undefined {
   const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) {
     c.problem(field, 'date', `Send ${field} as a date, YYYY-MM-DD (or an ISO 8601 date-time).`);
+    return undefined;
+  }
+  if (date.getTime() < EARLIEST_PASSWORD_CHANGE.getTime()) {
+    c.problem(
+      field,
+      'range',
+      `${field} must be a date from ${EARLIEST_PASSWORD_CHANGE.toISOString().slice(0, 10)} on: give the day the password was last changed on the STS portal.`,
+    );
     return undefined;
   }
   if (date.getTime() > now.getTime() + 86_400_000) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { invalidRequest, ProblemError } from '@sts/shared';
+import { invalidRequest, ProblemError, refusedCharacters } from '@sts/shared';
 import { encryptPincode, type SanitelEncryptor } from '@sts/sts';
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
@@ -52,6 +52,8 @@ export function createLeaseService(deps: LeaseServiceDeps) {
           },
         ]);
       }
+      const refused = refusedCharacters('purpose', purpose);
+      if (refused) throw invalidRequest([refused]);
       const now = clock();
       const result = await db.transaction(async (tx) => {
         // FOR SHARE: leases do not wait for each other, but a failure report (FOR UPDATE) and a
