@@ -29,6 +29,8 @@ await startService({
         keys: loadServiceTokenKeys(config),
         audience: 'credentials',
         trustedIssuers: config.SERVICE_TOKEN_TRUSTED_ISSUERS,
+        // Used token ids, shared by every replica: a token is accepted once.
+        redis,
       }),
       sanitel: {
         production: createSanitelEncryptor(loadSanitelCertificate(config.SANITEL_CERTIFICATE_FILE)),

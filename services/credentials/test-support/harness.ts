@@ -82,12 +82,14 @@ export interface Harness {
   sanitelDecryptor: SanitelDecryptor;
   /**
    * `Authorization` header of a service token, signed with the issuer's key (an issuer without one
-   * gets a key this service does not know).
+   * gets a key this service does not know). A token serves one call, so `authorization` is a getter
+   * that mints a fresh token each time it is read: one `h.auth(...)` may be passed to several
+   * requests. Read it once (`const { authorization } = h.auth(...)`) to hold one token, e.g. to replay it.
    */
   auth(options: { tenantId: string; scopes: string[]; issuer?: string; subject?: string }): {
     authorization: string;
   };
-  /** `Authorization` header of a token made by hand with `key`: any claims, correctly signed. */
+  /** `Authorization` header of a token made by hand with `key`: any claims, correctly signed; one token, single use. */
   handMadeAuth(
     key: ServiceTokenKey,
     claims: { iss: string; scope: string; tid: string },
@@ -148,6 +150,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       keys: Object.values(TOKEN_KEYS),
       audience: 'credentials',
       trustedIssuers: ['gateway', 'submitter'],
+      // As in production: used token ids go to Redis, so a token serves one call.
+      redis,
     }),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.operatorTls ? { operatorTls: options.operatorTls } : {}),
@@ -180,13 +184,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         issuer === 'gateway' || issuer === 'submitter'
           ? TOKEN_KEYS[issuer]
           : tokenKey(`test-${issuer}`, issuer, scopes);
-      const token = createServiceTokenSigner({ key }).sign({
-        audience: 'credentials',
-        tenantId,
-        subject,
-        scopes,
-      });
-      return { authorization: `Bearer ${token}` };
+      const signer = createServiceTokenSigner({ key });
+      return {
+        get authorization() {
+          return `Bearer ${signer.sign({ audience: 'credentials', tenantId, subject, scopes })}`;
+        },
+      };
     },
     handMadeAuth(key, claims) {
       const now = Math.floor(Date.now() / 1000);

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from '../redis.ts';
 import { systemClock } from '../time.ts';
 
 /**
@@ -12,6 +13,11 @@ import { systemClock } from '../time.ts';
  * Every key belongs to one issuer and grants a fixed set of scopes: a token is refused when its
  * `iss` is not its key's issuer or it claims a scope its key may not grant. So the gateway's key
  * cannot mint a submitter's lease token, whatever the payload says.
+ *
+ * A token serves one call: its `jti` (128 random bits) is recorded in Redis, shared by every replica
+ * of the audience, for the rest of the token's lifetime plus the clock skew, and a second use within
+ * that time is refused (`replayed`). The record is written only once every other check has passed,
+ * so an invalid token never uses up a `jti`.
  */
 
 /** What a verified token says. */
@@ -27,7 +33,7 @@ export interface ServiceTokenClaims {
   scopes: readonly string[];
   issuedAt: Date;
   expiresAt: Date;
-  /** Unique per token, for correlating audit lines. */
+  /** Unique per token (`jti`): a token is accepted once; also correlates audit lines. */
   tokenId: string;
   /** Which signing key was used. */
   keyId: string;
@@ -60,6 +66,7 @@ export const SERVICE_TOKEN_PROBLEMS = [
   'issuer-mismatch',
   'scope-not-allowed',
   'missing-claim',
+  'replayed',
 ] as const;
 export type ServiceTokenProblem = (typeof SERVICE_TOKEN_PROBLEMS)[number];
 
@@ -74,6 +81,9 @@ export const MAX_SERVICE_TOKEN_LIFETIME_SECONDS = 300;
 const DEFAULT_LIFETIME_SECONDS = 60;
 const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 const MAX_TOKEN_LENGTH = 4096;
+/** A `jti` is a Redis key part: printable ASCII, bounded. Ours are 22 characters (16 bytes, base64url). */
+const JTI_PATTERN = /^[\x21-\x7e]{1,128}$/;
+const JTI_BYTES = 16;
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const SCOPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 /** How one configured key is written. */
@@ -173,7 +183,7 @@ export function createServiceTokenSigner({ key, clock = systemClock }: ServiceTo
           scope: request.scopes.join(' '),
           iat: now,
           exp: now + lifetime,
-          jti: randomUUID(),
+          jti: randomBytes(JTI_BYTES).toString('base64url'),
         }),
       );
       const signingInput = `${header}.${payload}`;
@@ -184,7 +194,10 @@ export function createServiceTokenSigner({ key, clock = systemClock }: ServiceTo
 
 export type ServiceTokenSigner = ReturnType<typeof createServiceTokenSigner>;
 
-export interface ServiceTokenVerifierOptions {
+/** What the verifier needs of Redis: `SET key value PX ms NX`. */
+export type ServiceTokenReplayRedis = Pick<Redis, 'set'>;
+
+export type ServiceTokenVerifierOptions = {
   /** Every key a valid token may be signed with (current and previous during a rotation), each bound to its issuer and scopes. */
   keys: readonly ServiceTokenKey[];
   /** This service's name: tokens for anyone else are refused. */
@@ -193,7 +206,21 @@ export interface ServiceTokenVerifierOptions {
   trustedIssuers?: readonly string[];
   clock?: () => Date;
   clockSkewSeconds?: number;
-}
+} & (
+  | {
+      /** Where used `jti`s are recorded, shared by every replica: what makes a token single use. */
+      redis: ServiceTokenReplayRedis;
+      allowReplays?: undefined;
+    }
+  | {
+      redis?: undefined;
+      /** Unit tests of the token checks only: without Redis nothing stops a replay. Never in a service. */
+      allowReplays: true;
+    }
+);
+
+/** The Redis key of a used `jti`, namespaced per audience. */
+export const usedTokenKey = (audience: string, jti: string) => `service-token:jti:${audience}:${jti}`;
 
 const refuse = (problem: ServiceTokenProblem, message: string): ServiceTokenVerification => ({
   ok: false,
@@ -215,16 +242,27 @@ function decodeJson(part: string): Record<string, unknown> | undefined {
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isSeconds = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
 
-export function createServiceTokenVerifier({
-  keys,
-  audience,
-  trustedIssuers,
-  clock = systemClock,
-  clockSkewSeconds = DEFAULT_CLOCK_SKEW_SECONDS,
-}: ServiceTokenVerifierOptions) {
+export function createServiceTokenVerifier(options: ServiceTokenVerifierOptions) {
+  const {
+    keys,
+    audience,
+    trustedIssuers,
+    clock = systemClock,
+    clockSkewSeconds = DEFAULT_CLOCK_SKEW_SECONDS,
+    redis,
+  } = options;
+  if (!redis && options.allowReplays !== true) {
+    throw new Error(
+      'createServiceTokenVerifier: pass redis, where used token ids are recorded (allowReplays: true is for unit tests only)',
+    );
+  }
   const byId = new Map(keys.map((key) => [key.id, key]));
   return {
-    verify(token: string): ServiceTokenVerification {
+    /**
+     * Checks a token and, when it is valid, records its `jti` so it is accepted only once. Rejects
+     * (throws) only when Redis cannot be reached: the caller cannot tell a replay from a first use.
+     */
+    async verify(token: string): Promise<ServiceTokenVerification> {
       if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) {
         return refuse('malformed', 'the token is not a compact HS256 token');
       }
@@ -254,7 +292,11 @@ export function createServiceTokenVerifier({
       if (!isSeconds(iat) || !isSeconds(exp) || !isText(jti)) {
         return refuse('missing-claim', 'the token lacks one of iat, exp, jti');
       }
-      const now = clock().getTime() / 1000;
+      if (!JTI_PATTERN.test(jti)) {
+        return refuse('missing-claim', 'the token jti is not 1-128 printable characters');
+      }
+      const nowMs = clock().getTime();
+      const now = nowMs / 1000;
       if (exp - iat > MAX_SERVICE_TOKEN_LIFETIME_SECONDS) {
         return refuse(
           'lifetime-too-long',
@@ -274,6 +316,15 @@ export function createServiceTokenVerifier({
       const scopes = scope.split(' ').filter(Boolean);
       if (scopesBeyond(key, scopes).length > 0) {
         return refuse('scope-not-allowed', 'the token claims a scope its signing key may not grant');
+      }
+      // Last, so only a token that passed every other check uses up its jti. It is remembered for
+      // as long as this verifier would still accept the token.
+      if (redis) {
+        const rememberMs = Math.max(1, Math.ceil((exp + clockSkewSeconds) * 1000 - nowMs));
+        const first = await redis.set(usedTokenKey(audience, jti), '1', 'PX', rememberMs, 'NX');
+        if (first !== 'OK') {
+          return refuse('replayed', 'the token was already used; mint a new token for every call');
+        }
       }
       return {
         ok: true,
