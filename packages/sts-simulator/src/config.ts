@@ -34,7 +34,10 @@ export const simulatorConfigSchema = z
     STS_SIM_STRICT_TAX_CODES: flag(false),
     STS_SIM_STATE_FILE: z.string().min(1).optional(),
     STS_SIM_ADMIN_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
-    STS_SIM_PUBLIC_URL: z.url().optional(),
+    STS_SIM_PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .refine((value) => !/[?#]/.test(value), 'must have no query or fragment')
+      .optional(),
   })
   .refine((config) => !!config.STS_SIM_CERTIFICATE_FILE === !!config.STS_SIM_PRIVATE_KEY_FILE, {
     path: ['STS_SIM_PRIVATE_KEY_FILE'],

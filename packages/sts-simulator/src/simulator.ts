@@ -19,7 +19,7 @@ import { createPdfReceiptHandler } from './receipts/pdf-receipt-handler.ts';
 import { createSchemaValidator, loadSchemaBundles, type SchemaValidator } from './schema/schema-validator.ts';
 import { createSingleDocumentHandler } from './single-document/single-document-handler.ts';
 import { registerSoapRoutes } from './soap/soap-routes.ts';
-import { registerWsdlRoutes } from './soap/wsdl-routes.ts';
+import { publicBaseUrl, registerWsdlRoutes } from './soap/wsdl-routes.ts';
 import { createSimulatorState } from './state/simulator-state.ts';
 import { openStateJournal } from './state/state-journal.ts';
 import { createUploadHandler } from './uploads/upload-handler.ts';
@@ -64,7 +64,10 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** Required on `/__admin/` when set. */
   adminToken?: string;
-  /** Base URL written into served WSDLs; default: as the caller reached the simulator. */
+  /**
+   * Base URL written into served WSDLs (http or https, no query); default: the address the app listens
+   * on. Never taken from a request's `Host` or `X-Forwarded-*`.
+   */
   publicUrl?: string;
   clock?: () => Date;
   random?: () => number;
@@ -106,6 +109,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const keyPair = options.keyPair ?? generateSanitelStandIn({ clock });
   const settings = { processingDelayMs: options.processingDelayMs ?? DEFAULTS.processingDelayMs };
   const maxUncompressedBytes = options.maxUncompressedBytes ?? DEFAULTS.maxUncompressedBytes;
+  const publicUrl = options.publicUrl === undefined ? undefined : publicBaseUrl(options.publicUrl);
 
   const kit = options.includeKitUsers === false ? undefined : loadKitUsers(kitDir);
   const knownCiphertexts = new Map<string, string | null>(kit?.ciphertexts ?? []);
@@ -184,7 +188,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     clock,
     logger,
   });
-  registerWsdlRoutes(app, { kitDir, publicUrl: options.publicUrl });
+  registerWsdlRoutes(app, { kitDir, publicUrl });
 
   const reset = () => {
     state.reset();

@@ -4,6 +4,7 @@ import { findText, type Harness, startSimulator } from '../../test-support/harne
 import { MEDICO, PATH } from '../../test-support/kit-actors.ts';
 import { soapuiSample } from '../../test-support/kit-samples.ts';
 import { PATH_PREFIXES, SERVICES } from '../protocol/services.ts';
+import { buildSimulator } from '../simulator.ts';
 import { parseXmlTree } from './xml-tree.ts';
 
 let h: Harness;
@@ -34,6 +35,39 @@ describe('?wsdl', () => {
       }
     },
   );
+
+  it('takes the address from configuration, never from the request: a spoofed Host or X-Forwarded-* is not written', async () => {
+    const spoofed = {
+      host: 'evil.example',
+      'x-forwarded-proto': 'gopher',
+      'x-forwarded-host': 'evil.example',
+    };
+    const answer = await h.sim.app.inject({ method: 'GET', url: `${PATH.upload}?wsdl`, headers: spoofed });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).not.toContain('evil.example');
+    expect(answer.body).not.toContain('gopher');
+    expect(answer.body).toContain(`<soap:address location="${h.url}${PATH.upload}"/>`);
+    const endpoint = await h.sim.app.inject({ method: 'GET', url: PATH.upload, headers: spoofed });
+    expect(endpoint.body).toContain(`${h.url}${PATH.upload}?wsdl`);
+
+    const configured = await startSimulator({
+      publicUrl: 'https://sts-sim.internal:9443/',
+      schemaValidation: false,
+    });
+    try {
+      const wsdl = await configured.sim.app.inject({
+        method: 'GET',
+        url: `${PATH.upload}?wsdl`,
+        headers: spoofed,
+      });
+      expect(wsdl.body).toContain(`<soap:address location="https://sts-sim.internal:9443${PATH.upload}"/>`);
+      expect(wsdl.body).toContain(`schemaLocation="https://sts-sim.internal:9443${PATH.upload}?xsd=1"`);
+    } finally {
+      await configured.close();
+    }
+    await expect(buildSimulator({ publicUrl: 'javascript:alert(1)' })).rejects.toThrow(/http/);
+    await expect(buildSimulator({ publicUrl: 'http://a.example/?x=1' })).rejects.toThrow(/query/);
+  });
 
   it('a GET without ?wsdl says it is a SOAP endpoint', async () => {
     const response = await fetch(`${h.url}${PATH.upload}`);

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { PATH_PREFIXES, SERVICES } from '../protocol/services.ts';
+import { escapeXml } from './xml-writer.ts';
 
 /**
  * `GET <service>?wsdl` serves the kit's WSDL with `soap:address location` pointing at the simulator
- * (as seen by the caller, or the configured public URL) and each `xsd:import schemaLocation` pointing
- * at `<service>?xsd=N`, which serves that XSD. The real STS serves neither (IT p.1); clients that
- * generate code from a URL need both.
+ * and each `xsd:import schemaLocation` pointing at `<service>?xsd=N`, which serves that XSD. The real
+ * STS serves neither (IT p.1); clients that generate code from a URL need both. The address is the
+ * configured public URL, or else the address the simulator listens on; never anything the request
+ * says (`Host`, `X-Forwarded-*`), so a caller cannot make the simulator hand out a WSDL pointing
+ * elsewhere.
  */
 
 const ADDRESS = /(<soap:address\s+location=")[^"]*(")/;
@@ -15,7 +18,7 @@ const SCHEMA_LOCATION = /schemaLocation="([^"]+)"/g;
 
 export function registerWsdlRoutes(
   app: FastifyInstance,
-  options: { kitDir: string; publicUrl: string | undefined },
+  options: { kitDir: string /** From `publicBaseUrl`. */; publicUrl: string | undefined },
 ): void {
   const tracciati = path.join(options.kitDir, 'kit730P_ver_20201218', 'TracciatiWS');
   for (const service of SERVICES) {
@@ -31,13 +34,16 @@ export function registerWsdlRoutes(
       app.get(route, (request, reply) => {
         const query = request.query as Record<string, string | undefined>;
         const keys = Object.keys(query).map((key) => key.toLowerCase());
-        const endpoint = `${baseUrl(request, options.publicUrl)}${route}`;
+        const endpoint = `${options.publicUrl ?? listeningUrl(app)}${route}`;
         if (keys.includes('wsdl')) {
           const rewritten = wsdl
-            .replace(ADDRESS, `$1${endpoint}$2`)
+            .replace(
+              ADDRESS,
+              (_match, before: string, after: string) => `${before}${escapeXml(endpoint)}${after}`,
+            )
             .replace(SCHEMA_LOCATION, (_match, location: string) => {
               const index = imports.indexOf(location) + 1;
-              return `schemaLocation="${endpoint}?xsd=${index}"`;
+              return `schemaLocation="${escapeXml(`${endpoint}?xsd=${index}`)}"`;
             });
           return reply.type('text/xml; charset=utf-8').send(rewritten);
         }
@@ -58,9 +64,28 @@ export function registerWsdlRoutes(
   }
 }
 
-function baseUrl(request: FastifyRequest, configured: string | undefined): string {
-  if (configured) return configured.replace(/\/+$/, '');
-  const forwarded = request.headers['x-forwarded-proto'];
-  const protocol = typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : request.protocol;
-  return `${protocol}://${request.headers.host ?? `localhost`}`;
+/** Before `listen` (tests that only `inject`), the simulator's default address. */
+const DEFAULT_BASE_URL = 'http://127.0.0.1:8790';
+
+/** The configured public URL as a base: http(s), no query or fragment, no trailing slash. */
+export function publicBaseUrl(value: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`publicUrl ${value}: must be an http: or https: URL`);
+  }
+  if (url.search || url.hash) throw new Error(`publicUrl ${value}: must have no query or fragment`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+function listeningUrl(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (!address || typeof address === 'string') return DEFAULT_BASE_URL;
+  // Listening on every interface: the loopback address is the one known to reach it.
+  const host =
+    address.address === '0.0.0.0' || address.address === '::'
+      ? '127.0.0.1'
+      : address.family === 'IPv6'
+        ? `[${address.address}]`
+        : address.address;
+  return `http://${host}:${address.port}`;
 }
