@@ -4,7 +4,6 @@ import {
   OPERATOR_ROUTES,
   type Pool,
   postgresCheck,
-  problemPlugin,
   type Redis,
   redisCheck,
   registerBackgroundTask,
@@ -15,7 +14,7 @@ import {
   systemClock,
 } from '@sts/shared';
 import type { SanitelEncryptor } from '@sts/sts';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import {
   registerInternalCredentialRoutes,
   registerSharedCredentialRoutes,
@@ -74,10 +73,9 @@ function createServer(logger: Logger, tls: OperatorTls | undefined): FastifyInst
   if (!tls) return createHttpApp({ logger, bodyLimit: BODY_LIMIT });
   // HTTPS that asks every client for a certificate without demanding one: token callers connect
   // without, operators with their CNS card; operatorAuth decides per route.
-  const app = Fastify({
-    loggerInstance: logger,
+  return createHttpApp({
+    logger,
     bodyLimit: BODY_LIMIT,
-    requestIdHeader: 'x-request-id',
     https: {
       cert: tls.cert,
       key: tls.key,
@@ -89,8 +87,6 @@ function createServer(logger: Logger, tls: OperatorTls | undefined): FastifyInst
       ciphers: 'DEFAULT:@SECLEVEL=1',
     },
   });
-  void app.register(problemPlugin);
-  return app as unknown as FastifyInstance;
 }
 
 export function buildApp(deps: CredentialsDeps): FastifyInstance {
