@@ -68,8 +68,9 @@ describe('master key rotation and ciphertext integrity', () => {
     const app = h.buildApp({ keyring: both });
 
     let stop = false;
+    let rotating = true;
     const failures: string[] = [];
-    let served = 0;
+    let servedDuringRotation = 0;
     const leaseLoop = async (worker: number) => {
       for (let n = 0; !stop; n++) {
         const i = (worker * 7 + n) % CREDENTIALS;
@@ -77,7 +78,7 @@ describe('master key rotation and ciphertext integrity', () => {
         if (response.statusCode !== 201) failures.push(`${response.statusCode} ${response.body}`);
         else if (response.json().login.password !== secretsOf(i).password)
           failures.push(`wrong password for ${i}`);
-        else served++;
+        else if (rotating) servedDuringRotation++;
       }
     };
     const loops = [0, 1, 2, 3].map(leaseLoop);
@@ -88,13 +89,15 @@ describe('master key rotation and ciphertext integrity', () => {
       logger: silent,
       batchSize: 3,
     });
+    rotating = false;
     // Keep leasing a moment after the last batch too.
     await new Promise((resolve) => setTimeout(resolve, 100));
     stop = true;
     await Promise.all(loops);
 
     expect(failures).toEqual([]);
-    expect(served).toBeGreaterThan(CREDENTIALS);
+    // Leases were served while batches were re-wrapped (how many depends on the machine's speed).
+    expect(servedDuringRotation).toBeGreaterThan(0);
     expect(report).toMatchObject({
       activeVersion: 'v2',
       rewrapped: CREDENTIALS,
