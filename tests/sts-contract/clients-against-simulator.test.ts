@@ -219,7 +219,11 @@ const FARMACIA = KIT_CATEGORIES.find((c) => c.category === 'farmacia')!;
 async function admin(method: string, path: string, body?: unknown) {
   const response = await fetch(`${baseUrl}/__admin/${path}`, {
     method,
-    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    headers: {
+      authorization: `Bearer ${simulator.adminToken}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return {
     status: response.status,

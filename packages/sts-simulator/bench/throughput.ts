@@ -9,6 +9,7 @@
  *   node packages/sts-simulator/bench/throughput.ts [seconds-per-scenario] [concurrency]
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,7 @@ async function freePort(): Promise<number> {
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
+const adminToken = randomBytes(32).toString('base64url');
 const child = spawn(process.execPath, [fileURLToPath(new URL('../src/main.ts', import.meta.url))], {
   env: {
     ...process.env,
@@ -58,6 +60,7 @@ const child = spawn(process.execPath, [fileURLToPath(new URL('../src/main.ts', i
     PORT: String(port),
     LOG_LEVEL: 'warn',
     STS_SIM_PROCESSING_DELAY_MS: '3600000',
+    STS_SIM_ADMIN_TOKEN: adminToken,
   },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
@@ -73,17 +76,17 @@ for (let attempt = 0; ; attempt++) {
   await sleep(50);
 }
 
+const adminHeaders = { authorization: `Bearer ${adminToken}` };
 const admin = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${base}/__admin${path}`, {
     method,
-    ...(body !== undefined
-      ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-      : {}),
+    headers: { ...adminHeaders, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return response.json() as Promise<unknown>;
 };
 
-const certificatePem = await (await fetch(`${base}/__admin/certificate`)).text();
+const certificatePem = await (await fetch(`${base}/__admin/certificate`, { headers: adminHeaders })).text();
 const encryptor: SanitelEncryptor = createSanitelEncryptor(parseSanitelCertificate(certificatePem));
 // Client-side costs (encryption, building envelopes) are paid before the clock starts.
 const pincode = encryptPincode(encryptor, MEDICO.pincode);

@@ -34,6 +34,8 @@ export const simulatorConfigSchema = z
     STS_SIM_STRICT_TAX_CODES: flag(false),
     STS_SIM_STATE_FILE: z.string().min(1).optional(),
     STS_SIM_ADMIN_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
+    /** Where a generated admin token is kept; default: `admin-token` beside STS_SIM_STATE_FILE. */
+    STS_SIM_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
     STS_SIM_PUBLIC_URL: z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
       .refine((value) => !/[?#]/.test(value), 'must have no query or fragment')

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { createLogger, createShutdown, loadConfigOrExit } from '@sts/shared';
 import { parseSanitelCertificate } from '@sts/sts';
+import { generateAdminToken, loadOrCreateAdminToken } from './admin/admin-token.ts';
 import { simulatorConfigSchema } from './config.ts';
 import { loadConfiguredUsers, loadOrCreateKeyPair } from './key-pair-files.ts';
 import { buildSimulator } from './simulator.ts';
@@ -8,9 +10,24 @@ const config = loadConfigOrExit(simulatorConfigSchema);
 const logger = createLogger({ name: 'sts-simulator', level: config.LOG_LEVEL });
 const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 
+// The admin API always needs a token: the configured one, else the one kept in the state directory
+// (generated there at the first start), else one generated for this run only.
+const adminTokenFile =
+  config.STS_SIM_ADMIN_TOKEN_FILE ??
+  (config.STS_SIM_STATE_FILE ? path.join(path.dirname(config.STS_SIM_STATE_FILE), 'admin-token') : undefined);
+let admin: { token: string; source: 'configured' | 'file' | 'generated'; file?: string };
+
 let users: ReturnType<typeof loadConfiguredUsers>;
 let keyPair: ReturnType<typeof loadOrCreateKeyPair> | undefined;
 try {
+  if (config.STS_SIM_ADMIN_TOKEN) {
+    admin = { token: config.STS_SIM_ADMIN_TOKEN, source: 'configured' };
+  } else if (adminTokenFile) {
+    const kept = loadOrCreateAdminToken(adminTokenFile);
+    admin = { token: kept.token, source: kept.created ? 'generated' : 'file', file: adminTokenFile };
+  } else {
+    admin = { token: generateAdminToken(), source: 'generated' };
+  }
   users = loadConfiguredUsers({ file: config.STS_SIM_USERS_FILE, inline: config.STS_SIM_USERS });
   keyPair =
     config.STS_SIM_CERTIFICATE_FILE && config.STS_SIM_PRIVATE_KEY_FILE
@@ -40,7 +57,7 @@ const simulator = await buildSimulator({
   lockoutThreshold: config.STS_SIM_LOCKOUT_THRESHOLD,
   strictTaxCodes: config.STS_SIM_STRICT_TAX_CODES,
   ...(config.STS_SIM_STATE_FILE ? { stateFile: config.STS_SIM_STATE_FILE } : {}),
-  ...(config.STS_SIM_ADMIN_TOKEN ? { adminToken: config.STS_SIM_ADMIN_TOKEN } : {}),
+  adminToken: admin.token,
   ...(config.STS_SIM_PUBLIC_URL ? { publicUrl: config.STS_SIM_PUBLIC_URL } : {}),
 });
 shutdown.register('http', () => simulator.app.close());
@@ -58,6 +75,15 @@ logger.info(
     },
     decryption: simulator.decryptor.settings(),
     stateFile: config.STS_SIM_STATE_FILE ?? null,
+    adminApi: { tokenSource: admin.source, tokenFile: admin.file ?? null },
   },
-  `STS simulator listening on ${address}; certificate at ${address}/__admin/certificate`,
+  `STS simulator listening on ${address}; admin API at ${address}/__admin/ (token: ${
+    admin.source === 'configured' ? 'STS_SIM_ADMIN_TOKEN' : (admin.file ?? 'printed on stderr, this run only')
+  })`,
 );
+// A generated token is printed once, when it is made; after that, the file holds it.
+if (admin.source === 'generated') {
+  process.stderr.write(
+    `STS simulator admin token (generated; ${admin.file ? `kept in ${admin.file}` : 'for this run only'}): ${admin.token}\n`,
+  );
+}

@@ -2,6 +2,7 @@ import { createHttpApp, createLogger, type Logger, systemClock } from '@sts/shar
 import { generateSanitelStandIn, stsKitDir } from '@sts/sts';
 import type { FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin/admin-routes.ts';
+import { generateAdminToken, MIN_ADMIN_TOKEN_LENGTH } from './admin/admin-token.ts';
 import {
   createFieldDecryptor,
   type DecryptionSettings,
@@ -62,7 +63,7 @@ export interface SimulatorOptions {
   strictTaxCodes?: boolean;
   /** NDJSON journal to persist state across restarts; in memory only when absent. */
   stateFile?: string;
-  /** Required on `/__admin/` when set. */
+  /** The token every `/__admin/` route needs (≥ 16 characters); generated when absent (`Simulator.adminToken`). */
   adminToken?: string;
   /**
    * Base URL written into served WSDLs (http or https, no query); default: the address the app listens
@@ -79,6 +80,8 @@ export interface Simulator {
   /** The stand-in SanitelCF certificate (PEM) clients must encrypt with; also at `GET /__admin/certificate`. */
   certificatePem: string;
   privateKeyPem: string;
+  /** What `/__admin/` needs, as `Authorization: Bearer <token>` or `x-admin-token`. */
+  adminToken: string;
   users: UserDirectory;
   archive: DocumentArchive;
   uploads: UploadStore;
@@ -110,6 +113,10 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const settings = { processingDelayMs: options.processingDelayMs ?? DEFAULTS.processingDelayMs };
   const maxUncompressedBytes = options.maxUncompressedBytes ?? DEFAULTS.maxUncompressedBytes;
   const publicUrl = options.publicUrl === undefined ? undefined : publicBaseUrl(options.publicUrl);
+  const adminToken = options.adminToken ?? generateAdminToken();
+  if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new Error(`adminToken: must have at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  }
 
   const kit = options.includeKitUsers === false ? undefined : loadKitUsers(kitDir);
   const knownCiphertexts = new Map<string, string | null>(kit?.ciphertexts ?? []);
@@ -196,7 +203,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     calls.clear();
   };
   registerAdminRoutes(app, {
-    adminToken: options.adminToken,
+    adminToken,
     certificatePem: keyPair.certificatePem,
     users,
     faults,
@@ -222,6 +229,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     app,
     certificatePem: keyPair.certificatePem,
     privateKeyPem: keyPair.privateKeyPem,
+    adminToken,
     users,
     archive,
     uploads,

@@ -48,6 +48,7 @@ export interface Harness {
     body: string | Buffer,
     options: { user: string; password: string; contentType?: string; soapAction?: string },
   ): Promise<SoapAnswer>;
+  /** Calls `/__admin<path>` with the simulator's admin token, unless `headers` are given: then with exactly those. */
   admin(
     method: string,
     path: string,
@@ -99,7 +100,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ha
           : undefined;
       return { ...answer, envelope, body: first, fault };
     },
-    async admin(method, path, body, headers = {}) {
+    async admin(method, path, body, headers = { authorization: `Bearer ${sim.adminToken}` }) {
       const response = await fetch(`${address}/__admin${path}`, {
         method,
         headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },

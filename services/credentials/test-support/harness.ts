@@ -219,16 +219,19 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
 }
 
-/** Calls the simulator's admin API. */
+/** Calls the simulator's admin API, with its admin token. */
 export async function simulatorAdmin(
-  simulator: { url: string },
+  simulator: { url: string; adminToken: string },
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${simulator.url}/__admin${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${simulator.adminToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();

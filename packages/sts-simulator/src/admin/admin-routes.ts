@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { invalidRequest, notFound, ProblemError } from '@sts/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -10,16 +9,17 @@ import type { UploadProcessor } from '../uploads/upload-processor.ts';
 import type { UploadStore } from '../uploads/upload-store.ts';
 import { type SimulatorUser, simulatorUserSchema } from '../users/simulator-user.ts';
 import type { UserDirectory } from '../users/user-directory.ts';
+import { adminTokenMatches } from './admin-token.ts';
 
 /**
  * The simulator's control surface under `/__admin/` (JSON, problem+json errors): its certificate,
  * accounts (unlock, new password, expire), injected faults, counters, uploads, settings, reset.
- * With an admin token configured, every route needs `Authorization: Bearer <token>` (or
- * `x-admin-token`); without one the API is open, as befits a local test tool.
+ * Every route needs the admin token, as `Authorization: Bearer <token>` or `x-admin-token: <token>`:
+ * a missing or wrong one is a 401 problem+json, before the route runs.
  */
 
 export interface AdminDeps {
-  adminToken: string | undefined;
+  adminToken: string;
   certificatePem: string;
   users: UserDirectory;
   faults: FaultInjector;
@@ -45,13 +45,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
     })),
   );
 }
-
-const tokenMatches = (expected: string, given: string | undefined) => {
-  if (given === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
 
 function presentUser(user: SimulatorUser, users: UserDirectory, now: Date) {
   const state = users.loginState(user.username);
@@ -96,19 +89,22 @@ const documentQuerySchema = z.object({
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   void app.register(
     async (admin) => {
-      admin.addHook('onRequest', async (request: FastifyRequest) => {
-        if (!deps.adminToken) return;
-        const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      admin.addHook('onRequest', async (request: FastifyRequest, reply) => {
+        const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
         const header = request.headers['x-admin-token'];
         const given = bearer ?? (typeof header === 'string' ? header : undefined);
-        if (!tokenMatches(deps.adminToken, given)) {
-          throw new ProblemError({
-            status: 401,
-            type: 'admin-token',
-            title: 'Admin token required',
-            detail: 'Send the configured admin token as "Authorization: Bearer <token>" or "x-admin-token".',
-          });
-        }
+        if (adminTokenMatches(deps.adminToken, given)) return;
+        reply.header(
+          'www-authenticate',
+          given === undefined ? 'Bearer realm="sts-simulator-admin"' : 'Bearer error="invalid_token"',
+        );
+        throw new ProblemError({
+          status: 401,
+          type: 'admin-token',
+          title: given === undefined ? 'Admin token required' : 'Admin token refused',
+          detail:
+            'Send the admin token as "Authorization: Bearer <token>" or "x-admin-token": STS_SIM_ADMIN_TOKEN, or the generated one (printed at its first start, kept in the admin-token file of the state directory).',
+        });
       });
 
       admin.get('/certificate', async (_request, reply) =>

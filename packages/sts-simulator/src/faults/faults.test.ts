@@ -216,32 +216,3 @@ describe('counters and reset', () => {
     expect((await sync(h, MEDICO, 'insert', doc)).outcome).toBe('0');
   });
 });
-
-describe('admin token', () => {
-  it('keeps the admin API closed without the configured token', async () => {
-    const guarded = await startSimulator({ adminToken: 'a-long-admin-token-for-tests' });
-    try {
-      expect((await guarded.admin('GET', '/counters')).status).toBe(401);
-      expect((await guarded.admin('POST', '/reset')).status).toBe(401);
-      expect(
-        (await guarded.admin('GET', '/counters', undefined, { authorization: 'Bearer wrong' })).status,
-      ).toBe(401);
-      expect(
-        (
-          await guarded.admin('GET', '/counters', undefined, {
-            authorization: 'Bearer a-long-admin-token-for-tests',
-          })
-        ).status,
-      ).toBe(200);
-      expect(
-        (
-          await guarded.admin('GET', '/certificate', undefined, {
-            'x-admin-token': 'a-long-admin-token-for-tests',
-          })
-        ).status,
-      ).toBe(200);
-    } finally {
-      await guarded.close();
-    }
-  });
-});

@@ -168,7 +168,9 @@ describe('paths and dispatch', () => {
   });
 
   it('publishes its certificate for clients to encrypt with', async () => {
-    const response = await fetch(`${h.url}/__admin/certificate`);
+    const response = await fetch(`${h.url}/__admin/certificate`, {
+      headers: { authorization: `Bearer ${h.sim.adminToken}` },
+    });
     expect(await response.text()).toBe(h.sim.certificatePem);
     expect(h.sim.certificatePem).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
