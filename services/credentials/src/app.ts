@@ -26,6 +26,7 @@ import { createDatabase } from './db/database.ts';
 import { createCredentialEvents } from './events/credential-events.ts';
 import { type CredentialMetrics, createCredentialMetrics } from './health/credential-metrics.ts';
 import { createLeaseService } from './leases/lease-service.ts';
+import { registerLoginBudgetRoutes } from './logins/login-budget-routes.ts';
 import { operatorAuth, operatorContext } from './operators/operator-auth.ts';
 import type { StsClientFactory } from './sts/sts-client-factory.ts';
 import { createEnvelopeEncryption } from './vault/envelope-encryption.ts';
@@ -64,6 +65,7 @@ export const DEFAULT_POLICY: CredentialPolicy = {
   testPauseAfterFailureMs: 6 * 3_600_000,
   testCall: 'point-query',
   testLockTtlMs: 5 * 60_000,
+  loginFailureBudget: 3,
 };
 
 const BODY_LIMIT = 256 * 1024;
@@ -107,6 +109,7 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
     logger,
     clock,
     vault: createSecretVault(envelope),
+    keyring: deps.keyring,
     events,
     metrics,
     stsClientFactory: deps.stsClientFactory,
@@ -146,6 +149,7 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
     checks: { postgres: postgresCheck(pool), redis: redisCheck(redis) },
   });
   metrics.readGaugesFrom(db, clock);
+  metrics.countSpentLoginsWith(() => credentials.logins.countSpent(db));
   registerMetricsRoute(app, metrics.registry);
   void app.register(async (internal) => {
     await internal.register(serviceTokenAuth, { verifier: deps.serviceTokens });
@@ -154,6 +158,11 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
   void app.register(async (operators) => {
     await operators.register(operatorAuth);
     registerSharedCredentialRoutes(operators, {
+      prefix: OPERATOR_ROUTES.credentials,
+      service: credentials,
+      contextOf: operatorContext,
+    });
+    registerLoginBudgetRoutes(operators, {
       prefix: OPERATOR_ROUTES.credentials,
       service: credentials,
       contextOf: operatorContext,

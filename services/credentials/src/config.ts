@@ -55,6 +55,15 @@ export const credentialsConfigSchema = z.object({
   CREDENTIALS_EXPIRY_CHECK_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   CREDENTIALS_TEST_PAUSE_AFTER_FAILURE_MINUTES: z.coerce.number().int().min(0).default(360),
   CREDENTIALS_TEST_CALL: z.enum(['point-query', 'outcome-query']).default('point-query'),
+  // Consecutive failed logins allowed per STS login (environment, user) across every credential of
+  // every tenant, before nothing more is sent with it until a successful login or an administrator's
+  // reset (src/logins/login-budget.ts).
+  CREDENTIALS_LOGIN_FAILURE_BUDGET: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be 1 to 5: failed logins allowed per STS user before sending stops')
+    .max(5, 'must be 1 to 5: the STS locks a user after about 8 wrong passwords, so stay well below')
+    .default(3),
   CREDENTIALS_LEASE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
 
   // Operators with CNS cards: mutual TLS on this service's port. All three, or none.

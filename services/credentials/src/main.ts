@@ -44,6 +44,7 @@ await startService({
         expiryWarningDays: config.CREDENTIALS_EXPIRY_WARNING_DAYS,
         testPauseAfterFailureMs: config.CREDENTIALS_TEST_PAUSE_AFTER_FAILURE_MINUTES * 60_000,
         testCall: config.CREDENTIALS_TEST_CALL,
+        loginFailureBudget: config.CREDENTIALS_LOGIN_FAILURE_BUDGET,
       },
       leaseTtlMs: config.CREDENTIALS_LEASE_TTL_SECONDS * 1000,
       expiryCheckIntervalMs: config.CREDENTIALS_EXPIRY_CHECK_INTERVAL_MS,

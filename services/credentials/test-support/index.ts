@@ -3,3 +3,4 @@
 // leave it out.
 export * from './certificates.ts';
 export * from './harness.ts';
+export * from './https-client.ts';

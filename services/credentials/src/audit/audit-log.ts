@@ -16,6 +16,10 @@ export const AUDIT_ACTIONS = [
   'credential.secret-integrity-failure',
   'credential.master-key-missing',
   'vault.master-key-rotated',
+  'login.failure-counted',
+  'login.attempt-refused',
+  'login.budget-spent',
+  'login.budget-reset',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -20,7 +20,8 @@ export function createCredentialAudit(deps: { clock: () => Date }) {
     tx: Queryable,
     context: CallContext,
     action: AuditAction,
-    row: Pick<CredentialRow, 'id' | 'tenantId'>,
+    /** The credential (its id is null only when a create was refused before it existed). */
+    row: Pick<CredentialRow, 'tenantId'> & { id: string | null },
     details: Record<string, unknown> = {},
   ) =>
     recordAudit(tx, {

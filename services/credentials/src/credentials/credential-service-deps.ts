@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import type { CredentialEvents } from '../events/credential-events.ts';
 import type { CredentialMetrics } from '../health/credential-metrics.ts';
 import type { StsClientFactory } from '../sts/sts-client-factory.ts';
+import type { Keyring } from '../vault/keyring.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import type { Environment } from './credential-validation.ts';
 
@@ -19,6 +20,11 @@ export interface CredentialPolicy {
   testCall: 'outcome-query' | 'point-query';
   /** Upper bound of one test, for the lock that keeps two tests of one credential apart. */
   testLockTtlMs: number;
+  /**
+   * Consecutive failed logins allowed per STS login, across every credential and tenant that holds
+   * it (1–5; the STS locks a user at about 8). Spent: no attempt until a success or a reset.
+   */
+  loginFailureBudget: number;
 }
 
 /** What the credential service is built from; each of its parts takes the few of these it uses. */
@@ -28,6 +34,8 @@ export interface CredentialServiceDeps {
   logger: Logger;
   clock: () => Date;
   vault: SecretVault;
+  /** The master keys: the login budget's keyed hashes derive their keys from them. */
+  keyring: Keyring;
   events: CredentialEvents;
   metrics: CredentialMetrics;
   stsClientFactory: StsClientFactory;

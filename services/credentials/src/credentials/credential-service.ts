@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { invalidRequest, notFound, ProblemError } from '@sts/shared';
+import { createLoginBudget, isFailedLogin } from '../logins/login-budget.ts';
 import { readPkcs12 } from './client-certificate.ts';
 import { type CallContext, createCredentialAudit } from './credential-audit.ts';
 import { isLabelTaken, labelTaken, refuseOperatorFields } from './credential-problems.ts';
@@ -47,6 +48,22 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     return row;
   }
 
+  /** The failed-login budget of each STS login, shared by every credential that holds it. */
+  const logins = createLoginBudget({
+    db,
+    clock,
+    keyring: deps.keyring,
+    metrics,
+    budget: deps.policy.loginFailureBudget,
+  });
+
+  /** Credentials as the API shows them, each with its login's budget. */
+  async function present(rows: CredentialRow[]) {
+    const budgets = await logins.rowsOf(rows);
+    return rows.map((row) => credentialView(row, logins.viewOf(budgets.get(row.id) ?? null)));
+  }
+  const presentOne = async (row: CredentialRow) => (await present([row]))[0]!;
+
   const runner = createCredentialTestRunner({
     ...deps,
     audit,
@@ -54,6 +71,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     secrets,
     status,
     lock: createTestLock(deps),
+    logins,
   });
 
   return {
@@ -71,6 +89,20 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       if (!checked.ok) throw invalidRequest(checked.problems);
       const input = checked.value;
       const warnings = [...checked.warnings];
+      if (input.secrets.password !== undefined) {
+        // A password the STS already refused for this login would only count towards its lockout.
+        await logins.refuseKnownPassword(
+          context,
+          {
+            id: null,
+            tenantId: context.scope.tenantId,
+            environment: input.environment,
+            stsUser: input.user ?? null,
+          },
+          input.secrets.password,
+          'create',
+        );
+      }
       let certificateDetails = null;
       if (input.secrets.clientCertificate) {
         const bundle = readPkcs12(
@@ -131,17 +163,17 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       }
       const created = await load(context, id);
       await events.publish(statusEvent(created, 'credential.created'));
-      return { credential: credentialView(created), warnings };
+      return { credential: await presentOne(created), warnings };
     },
 
     async get(context: CallContext, id: string) {
-      return credentialView(await load(context, id));
+      return presentOne(await load(context, id));
     },
 
     async list(context: CallContext, filter: { status?: string; after?: string; limit: number }) {
       const rows = await listCredentials(db, context.scope, filter);
       return {
-        credentials: rows.map(credentialView),
+        credentials: await present(rows),
         next: rows.length === filter.limit ? (rows.at(-1)?.id ?? null) : null,
       };
     },
@@ -161,6 +193,14 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       );
       if (!checked.ok) throw invalidRequest(checked.problems);
       const change = checked.value;
+      if (change.secrets.password !== undefined) {
+        await logins.refuseKnownPassword(
+          context,
+          { ...existing, stsUser: change.user ?? existing.stsUser },
+          change.secrets.password,
+          'update',
+        );
+      }
       let certificateDetails: CredentialRow['clientCertificate'] | undefined;
       if (change.secrets.clientCertificate) {
         const bundle = readPkcs12(
@@ -249,7 +289,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
           before && before.status !== after.status ? 'credential.status-changed' : 'credential.updated',
         ),
       );
-      return { credential: credentialView(after), warnings: checked.warnings };
+      return { credential: await presentOne(after), warnings: checked.warnings };
     },
 
     async remove(context: CallContext, id: string) {
@@ -270,7 +310,9 @@ export function createCredentialService(deps: CredentialServiceDeps) {
 
     /**
      * A sender's report that the STS refused a login or a credential code. The credential stops at
-     * once (status, event), unless the lease it used predates a change of its secrets.
+     * once (status, event), unless the lease it used predates a change of its secrets. A refused
+     * login counts against the login's budget, and the password of the lease's secrets (still the
+     * current ones) is remembered as failed; a stale report counts for nothing.
      */
     async reportFailure(
       context: CallContext,
@@ -284,6 +326,16 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         report.leaseSecretsVersion,
         'credential.authentication-failure-reported',
         false,
+        async (tx, current) => {
+          if (!isFailedLogin(report.verdict.outcome)) return;
+          const read = await secrets.readSecretsIn(tx, current, ['password']);
+          const password = read.ok ? read.values.password : undefined;
+          try {
+            await logins.countReported(tx, context, current, report.verdict.outcome, password);
+          } finally {
+            password?.fill(0);
+          }
+        },
       );
       metrics.increment('credentials_authentication_failures_total', { applied: String(applied) });
       if (statusChanged) await events.publish(statusEvent(row));
@@ -297,6 +349,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     },
 
     load,
+    logins,
     readSecrets: secrets.readSecrets,
     readSecretsIn: secrets.readSecretsIn,
     refuseUnreadable,

@@ -1,4 +1,5 @@
 import { notFound } from '@sts/shared';
+import type { Queryable } from '../db/database.ts';
 import type { CredentialEvent } from '../events/credential-events.ts';
 import type { CallContext, CredentialAudit } from './credential-audit.ts';
 import type { CredentialServiceDeps } from './credential-service-deps.ts';
@@ -54,6 +55,8 @@ export function createStatusTransitions(
     attemptedVersion: number,
     action: 'credential.tested' | 'credential.authentication-failure-reported',
     recordTest: boolean,
+    /** Runs in the same transaction, on the locked credential, when the verdict applies. */
+    whileApplying?: (tx: Queryable, current: CredentialRow) => Promise<void>,
   ): Promise<{ row: CredentialRow; applied: boolean; statusChanged: boolean }> {
     const now = clock();
     return db.transaction(async (tx) => {
@@ -94,6 +97,7 @@ export function createStatusTransitions(
           }
         }
       }
+      if (!stale) await whileApplying?.(tx, current);
       const row =
         Object.keys(changes).length > 0
           ? await updateCredential(tx, id, { ...changes, updatedAt: now })

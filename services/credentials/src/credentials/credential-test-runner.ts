@@ -1,5 +1,6 @@
 import { type ProblemError, romeDate } from '@sts/shared';
 import { encryptPincode, encryptTaxCode } from '@sts/sts';
+import { judgeLogin, type LoginBudget } from '../logins/login-budget.ts';
 import type { StsConnection, StsResult } from '../sts/sts-client-factory.ts';
 import type { SecretValues } from '../vault/secret-vault.ts';
 import { readPkcs12 } from './client-certificate.ts';
@@ -8,7 +9,7 @@ import { conflict } from './credential-problems.ts';
 import { type CredentialSecretReader, plain, wipe } from './credential-secrets.ts';
 import type { CredentialServiceDeps } from './credential-service-deps.ts';
 import type { StatusTransitions } from './credential-status.ts';
-import { classifyStsFailure, failureInAnswer, VALID_VERDICT } from './credential-test.ts';
+import { classifyStsFailure, failureInAnswer, VALID_VERDICT, type Verdict } from './credential-test.ts';
 import type { Environment } from './credential-validation.ts';
 import { isUsable } from './credential-view.ts';
 import type { CredentialRow } from './credentials-table.ts';
@@ -24,11 +25,12 @@ export interface CredentialTestRunnerDeps
   secrets: Pick<CredentialSecretReader, 'readSecrets'>;
   status: Pick<StatusTransitions, 'applyVerdict' | 'statusEvent'>;
   lock: TestLock;
+  logins: Pick<LoginBudget, 'reserve' | 'settle' | 'rowsOf' | 'viewOf'>;
 }
 
 /** Tests a credential against the STS with one harmless call, and applies what it found. */
 export function createCredentialTestRunner(deps: CredentialTestRunnerDeps) {
-  const { db, clock, events, metrics, policy, audit, load, secrets: reader, status, lock } = deps;
+  const { db, clock, events, metrics, policy, audit, load, secrets: reader, status, lock, logins } = deps;
 
   /** Refuses a test while tests are paused after a login failure: each failed login counts towards the lockout. */
   async function refuseWhilePaused(context: CallContext, row: CredentialRow) {
@@ -120,8 +122,10 @@ export function createCredentialTestRunner(deps: CredentialTestRunnerDeps) {
   }
 
   /**
-   * Tests a credential with one harmless STS call. Never two at once for one credential, and none
-   * while tests are paused after a login failure: each failed login counts towards the lockout.
+   * Tests a credential with one harmless STS call. Never two at once for one credential, none while
+   * tests are paused after a login failure, and none once the login's failed-login budget is spent
+   * or with a password that already failed for the login: each failed login counts towards the
+   * lockout. The attempt is reserved in the login's budget before the call and settled after it.
    */
   async function test(context: CallContext, id: string) {
     const checked = await load(context, id);
@@ -136,14 +140,24 @@ export function createCredentialTestRunner(deps: CredentialTestRunnerDeps) {
         ['password', 'pincode', 'entratelPin', 'clientCertificatePkcs12', 'clientCertificatePassphrase'],
         context,
       );
-      let result: StsResult<unknown>;
+      let verdict: Verdict;
       try {
-        result = await probe(row, secrets);
+        const reservation = await logins.reserve(context, row, secrets.password);
+        // Should this process die during the call, the reserved attempt stays counted: the safe side.
+        const result = await probe(row, secrets);
+        const failure = result.ok ? failureInAnswer(result.value) : result.failure;
+        verdict = failure ? classifyStsFailure(failure) : VALID_VERDICT;
+        if (reservation) {
+          // The password goes into the budget as a keyed hash only, before it is wiped.
+          await logins.settle(context, row, reservation, {
+            judgement: judgeLogin(result),
+            outcome: verdict.outcome,
+            password: secrets.password,
+          });
+        }
       } finally {
         wipe(secrets);
       }
-      const failure = result.ok ? failureInAnswer(result.value) : result.failure;
-      const verdict = failure ? classifyStsFailure(failure) : VALID_VERDICT;
       metrics.increment('credentials_tests_total', { outcome: verdict.outcome });
       const { row: after, statusChanged } = await status.applyVerdict(
         context,
@@ -154,6 +168,7 @@ export function createCredentialTestRunner(deps: CredentialTestRunnerDeps) {
         true,
       );
       if (statusChanged) await events.publish(status.statusEvent(after));
+      const budgets = await logins.rowsOf([after]);
       return {
         outcome: verdict.outcome,
         status: after.status,
@@ -165,6 +180,7 @@ export function createCredentialTestRunner(deps: CredentialTestRunnerDeps) {
           after.testsPaused === 'until-changed'
             ? 'until-changed'
             : (after.testsPausedUntil?.toISOString() ?? null),
+        loginBudget: logins.viewOf(budgets.get(after.id) ?? null),
       };
     });
   }

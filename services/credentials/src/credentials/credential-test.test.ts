@@ -233,10 +233,12 @@ describe('credential test against the STS simulator', () => {
     expect(Number(again.headers['retry-after'])).toBeGreaterThan(3000);
     expect(await failedAttempts(ACCOUNTS.wrongPassword.username)).toBe(1);
 
-    // After the configured pause, a test may run again (still wrong: still one more attempt only).
+    // After the configured pause, the same password is not sent again: the STS already refused it.
     h.clock.advance(61 * 60_000);
-    expect((await test(id)).json().outcome).toBe('wrong-or-expired-password');
-    expect(await failedAttempts(ACCOUNTS.wrongPassword.username)).toBe(2);
+    const known = await test(id);
+    expect(known.statusCode).toBe(409);
+    expect(known.json().type).toContain('password-known-to-fail');
+    expect(await failedAttempts(ACCOUNTS.wrongPassword.username)).toBe(1);
 
     // The clinic enters the right password: the pause is lifted and the test goes green.
     const fixed = await h.app.inject({

@@ -1,11 +1,15 @@
+import type { LoginBudgetView } from '../logins/login-budget.ts';
 import type { CredentialRow } from './credentials-table.ts';
 
 /** Statuses in which senders may use a credential. */
 export const USABLE_STATUSES = ['valid', 'password_expiring'] as const;
 export const isUsable = (status: string) => (USABLE_STATUSES as readonly string[]).includes(status);
 
-/** A credential as the API shows it: metadata and masked hints, never a secret. */
-export function credentialView(row: CredentialRow) {
+/**
+ * A credential as the API shows it: metadata and masked hints, never a secret; with the failed-login
+ * budget of its STS login (null when it sends no login).
+ */
+export function credentialView(row: CredentialRow, loginBudget: LoginBudgetView) {
   const hints = row.secretHints;
   return {
     id: row.id,
@@ -48,6 +52,7 @@ export function credentialView(row: CredentialRow) {
       pausedUntil:
         row.testsPaused === 'until-changed' ? 'until-changed' : (row.testsPausedUntil?.toISOString() ?? null),
     },
+    loginBudget,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -14,6 +14,8 @@ export interface CredentialMetrics {
   increment(name: CounterName, labels?: Record<string, string>): void;
   /** Where the gauges are read from at each scrape (the app's database and clock). */
   readGaugesFrom(db: Queryable, clock: () => Date): void;
+  /** How the gauge of logins with a spent budget is read at each scrape. */
+  countSpentLoginsWith(count: () => Promise<number>): void;
 }
 
 const COUNTERS = {
@@ -39,6 +41,18 @@ const COUNTERS = {
   },
   credentials_secret_integrity_failures_total: {
     help: 'Secrets that did not decrypt (tampering, moved rows).',
+    labelNames: [],
+  },
+  credentials_failed_logins_total: {
+    help: 'Failed STS logins counted against a login budget, by outcome and by what saw them (test, report).',
+    labelNames: ['outcome', 'via'],
+  },
+  credentials_login_attempts_refused_total: {
+    help: 'Attempts refused without any STS call, by reason (login-budget-spent, password-known-to-fail) and attempt (test, lease, create, update).',
+    labelNames: ['attempt', 'reason'],
+  },
+  credentials_login_budget_resets_total: {
+    help: "Logins' failed-login budgets reset by an administrator.",
     labelNames: [],
   },
   credentials_master_key_missing_total: {
@@ -104,6 +118,16 @@ export function createCredentialMetrics(
     },
   });
 
+  let spentLogins: (() => Promise<number>) | undefined;
+  new Gauge({
+    name: 'credentials_logins_budget_spent',
+    help: 'STS logins whose failed-login budget is spent: nothing is sent with them until a successful login or a reset.',
+    registers: [registry],
+    async collect() {
+      if (spentLogins) this.set(await spentLogins());
+    },
+  });
+
   return {
     registry,
     increment(name, labels = {}) {
@@ -111,6 +135,9 @@ export function createCredentialMetrics(
     },
     readGaugesFrom(db, clock) {
       source = { db, clock };
+    },
+    countSpentLoginsWith(count) {
+      spentLogins = count;
     },
   };
 }

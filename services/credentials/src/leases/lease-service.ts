@@ -78,6 +78,13 @@ export function createLeaseService(deps: LeaseServiceDeps) {
         const read = await credentials.readSecretsIn(tx, row, LEASED_FIELDS);
         if (!read.ok) return { refused: 'unreadable' as const, row, error: read.error };
         const secrets = read.values;
+        // No lease once the login's failed-login budget is spent or its password already failed:
+        // the sender's call would be one more wrong login towards the STS lockout.
+        const budgetRefusal = await credentials.logins.refuseLease(tx, context, row, secrets.password);
+        if (budgetRefusal) {
+          wipe(secrets);
+          return { refused: 'login-budget' as const, row, problem: budgetRefusal };
+        }
         const leaseId = randomUUID();
         const expiresAt = new Date(now.getTime() + deps.leaseTtlMs);
         try {
@@ -115,6 +122,10 @@ export function createLeaseService(deps: LeaseServiceDeps) {
           title: 'Not found',
           detail: 'The credential was not found.',
         });
+      }
+      if (result.refused === 'login-budget') {
+        metrics.increment('credentials_leases_total', { result: 'refused' });
+        throw result.problem;
       }
       if (result.refused === 'unreadable') {
         return credentials.refuseUnreadable(result.error, result.row, context);

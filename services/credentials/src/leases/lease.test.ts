@@ -1,7 +1,7 @@
 import { credentialLeaseSchema } from '@sts/shared';
 import { createStsClient } from '@sts/sts';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Harness,
   KIT_ENTRATEL_CREDENTIAL,
@@ -32,6 +32,11 @@ describe('leases and failure reports', () => {
     });
   });
   afterAll(() => h.close());
+  // A reported failed login counts against the login's budget and marks its password as failed
+  // (src/logins/login-budget.ts). These reports pretend that the doctor's right password failed, so
+  // each story starts from a clean login, as after an administrator's reset that forgets them.
+  const forgetLogin = () => h.pool.query('delete from credentials.login_budgets');
+  afterEach(forgetLogin);
 
   const manage = () => h.auth({ tenantId: 'clinic', scopes: MANAGE });
   const submitter = (scopes = [...LEASE, ...REPORT]) =>
@@ -191,6 +196,7 @@ describe('leases and failure reports', () => {
 
   it('takes any login-failure reason: a bare HTTP 401 or one it does not know is a wrong password', async () => {
     for (const reason of ['http-401', 'http-403', 'some-future-fault']) {
+      await forgetLogin();
       const id = await testedCredential(`auth-${reason}`);
       const leaseId = (await lease(id)).json().leaseId;
       const response = await report(id, {
@@ -205,6 +211,7 @@ describe('leases and failure reports', () => {
         usable: false,
       });
     }
+    await forgetLogin();
     const id = await testedCredential('auth-locked');
     const leaseId = (await lease(id)).json().leaseId;
     const locked = await report(id, {
@@ -254,6 +261,7 @@ describe('leases and failure reports', () => {
       logger,
       clock: h.clock,
       vault: createSecretVault(createEnvelopeEncryption(h.keyring)),
+      keyring: h.keyring,
       events: createCredentialEvents({ redis: h.redis, logger }),
       metrics: h.metrics,
       stsClientFactory,

@@ -1,0 +1,20 @@
+CREATE TABLE "credentials"."login_budgets" (
+	"login_key" text PRIMARY KEY NOT NULL,
+	"key_version" text NOT NULL,
+	"environment" text NOT NULL,
+	"failures" integer DEFAULT 0 NOT NULL,
+	"in_flight" integer DEFAULT 0 NOT NULL,
+	"failure_seq" bigint DEFAULT 0 NOT NULL,
+	"epoch" integer DEFAULT 0 NOT NULL,
+	"failed_passwords" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"last_failure_at" timestamp with time zone,
+	"last_failure_outcome" text,
+	"spent_at" timestamp with time zone,
+	"last_success_at" timestamp with time zone,
+	"last_reset_at" timestamp with time zone,
+	"last_reset_by" text,
+	"created_at" timestamp with time zone NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "login_budgets_counts" CHECK ("credentials"."login_budgets"."failures" >= 0 and "credentials"."login_budgets"."in_flight" >= 0),
+	CONSTRAINT "login_budgets_environment" CHECK ("credentials"."login_budgets"."environment" in ('test', 'production'))
+);
