@@ -1,6 +1,7 @@
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import { FIELD } from '../protocol/field-names.ts';
 import { authorizeOwner, type OwnerCheck, type RequestedOwner } from '../users/owner-authorization.ts';
+import { secretMatches } from '../users/secret-hash.ts';
 import type { SimulatorUser } from '../users/simulator-user.ts';
 import { requestChild, requestText, type SoapCall } from './soap-call.ts';
 
@@ -17,11 +18,11 @@ export function checkPincode(
   decryptor: FieldDecryptor,
 ): PincodeProblem | undefined {
   const value = (sent ?? '').trim();
-  if (user.kind === 'entratel') return value === user.pincode ? undefined : '113';
+  if (user.kind === 'entratel') return secretMatches(user.pincode, value) ? undefined : '113';
   if (value === '') return '002';
   const decrypted = decryptor.decrypt(value);
   if (decrypted.kind === 'failed') return '002';
-  if (decrypted.kind === 'plain' && decrypted.value !== user.pincode) return '104';
+  if (decrypted.kind === 'plain' && !secretMatches(user.pincode, decrypted.value)) return '104';
   return undefined;
 }
 

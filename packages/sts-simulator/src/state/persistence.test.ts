@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import {
   waitForOutcome,
 } from '../../test-support/flows.ts';
 import { findText, type Harness, startSimulator } from '../../test-support/harness.ts';
-import { MEDICO, PATIENTS } from '../../test-support/kit-actors.ts';
+import { type KitActor, MEDICO, PATIENTS } from '../../test-support/kit-actors.ts';
 import { loadOrCreateKeyPair } from '../key-pair-files.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sts-simulator-state-'));
@@ -101,5 +101,104 @@ describe('persistence', () => {
     // Compacted at each start: one line per live key, not the whole history.
     const lines = readFileSync(stateFile, 'utf8').trim().split('\n');
     expect(lines.filter((line) => line.startsWith('{"t":"reset"'))).toEqual([]);
+  });
+});
+
+describe('secrets in the state file', () => {
+  const ADDED: KitActor = {
+    user: 'RSSMRA80A01H501U',
+    password: 'Aggiunta.Segreta.7',
+    pincode: '7391046285',
+    taxCode: 'RSSMRA80A01H501U',
+    vatNumber: '12345678903',
+  };
+  const NEW_PASSWORD = 'Nuova.Segreta.2026';
+  const document = (h: Harness, number: string): TestDocument => ({
+    vatNumber: ADDED.vatNumber,
+    issueDate: '2025-09-10',
+    number,
+    patient: h.cf(PATIENTS[0]),
+  });
+
+  it('keeps no password or pincode in clear: admin password changes and added accounts are salted scrypt hashes', async () => {
+    const file = path.join(dir, 'secrets', 'journal.ndjson');
+    const first = await startSimulator({ stateFile: file, keyPair: loadOrCreateKeyPair(keyFiles) });
+    expect(
+      (await first.admin('POST', `/users/${MEDICO.user}/password`, { password: NEW_PASSWORD })).status,
+    ).toBe(200);
+    const added = await first.admin('POST', '/users', {
+      username: ADDED.user,
+      password: ADDED.password,
+      pincode: ADDED.pincode,
+      owner: { vatNumber: ADDED.vatNumber },
+    });
+    expect(added.status).toBe(201);
+    expect((await sync(first, ADDED, 'insert', document(first, 'H-1'))).outcome).toBe('0');
+    await first.close();
+
+    const journal = readFileSync(file, 'utf8');
+    for (const secret of [NEW_PASSWORD, ADDED.password, ADDED.pincode]) expect(journal).not.toContain(secret);
+    expect(journal).toMatch(/"hash":"scrypt\$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    // After a restart the hashes are what logins are checked against.
+    const second = await startSimulator({ stateFile: file, keyPair: loadOrCreateKeyPair(keyFiles) });
+    try {
+      expect((await sync(second, ADDED, 'insert', document(second, 'H-2'))).outcome).toBe('0');
+      const wrongPin = await sync(second, ADDED, 'insert', document(second, 'H-3'), {
+        pincode: second.pin('1111111111'),
+      });
+      expect(wrongPin.codes).toEqual(['104']);
+      const renewed = { ...MEDICO, password: NEW_PASSWORD };
+      const doc = { ...document(second, 'H-4'), vatNumber: MEDICO.vatNumber };
+      expect((await sync(second, renewed, 'insert', doc)).outcome).toBe('0');
+      expect((await sync(second, MEDICO, 'insert', doc)).fault?.message).toBe(
+        'Errore generico di autenticazione',
+      );
+    } finally {
+      await second.close();
+    }
+    const compacted = readFileSync(file, 'utf8');
+    for (const secret of [NEW_PASSWORD, ADDED.password, ADDED.pincode])
+      expect(compacted).not.toContain(secret);
+  });
+
+  it('migrates a state file written with clear passwords and pincodes: hashed at start, logins still work', async () => {
+    const file = path.join(dir, 'legacy', 'journal.ndjson');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const legacyAccount = {
+      username: ADDED.user,
+      password: ADDED.password,
+      pincode: ADDED.pincode,
+      kind: 'professional',
+      category: 'Configured',
+      owner: { vatNumber: ADDED.vatNumber },
+      delegators: [],
+      expired: false,
+      traceablePaymentExempt: false,
+      kitCiphertexts: [],
+    };
+    writeFileSync(
+      file,
+      [
+        { t: 'account', k: ADDED.user, v: legacyAccount },
+        { t: 'login', k: ADDED.user, v: { failedAttempts: 0, locked: false } },
+        { t: 'login', k: MEDICO.user, v: { failedAttempts: 2, locked: false, password: NEW_PASSWORD } },
+      ]
+        .map((record) => JSON.stringify(record))
+        .join('\n'),
+    );
+    const h = await startSimulator({ stateFile: file, keyPair: loadOrCreateKeyPair(keyFiles) });
+    try {
+      const migrated = readFileSync(file, 'utf8');
+      for (const secret of [NEW_PASSWORD, ADDED.password, ADDED.pincode])
+        expect(migrated).not.toContain(secret);
+      expect((await sync(h, ADDED, 'insert', document(h, 'L-1'))).outcome).toBe('0');
+      const doc = { ...document(h, 'L-2'), vatNumber: MEDICO.vatNumber };
+      expect((await sync(h, { ...MEDICO, password: NEW_PASSWORD }, 'insert', doc)).outcome).toBe('0');
+      expect((await sync(h, MEDICO, 'insert', doc)).fault?.message).toBe('Errore generico di autenticazione');
+    } finally {
+      await h.close();
+    }
   });
 });

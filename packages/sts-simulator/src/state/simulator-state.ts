@@ -12,7 +12,8 @@ import type { JournalRecord, StateJournal } from './state-journal.ts';
 /**
  * Everything the simulator remembers: the document archive and its counters, uploads and the protocol
  * sequence, login states and accounts added through the admin API. In memory; with a journal, every
- * change is also appended to it and `restore` rebuilds the state from it at start.
+ * change is also appended to it and `restore` rebuilds the state from it at start. The journal holds
+ * no password or pincode in clear: those set through the admin API are salted scrypt hashes.
  */
 
 export interface SimulatorState {
@@ -115,7 +116,9 @@ export function createSimulatorState(options: {
               logins[record.k] = record.v;
               break;
             case 'account':
-              users.upsert(record.v);
+              // Hashed secrets; a clear one (a file written before they were hashed) is hashed
+              // here, and the rewrite below leaves none in the file.
+              users.restoreAccount(record.v);
               break;
           }
         }

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   createWriteStream,
   existsSync,
   mkdirSync,
@@ -14,7 +15,8 @@ import path from 'node:path';
  * value of one key (last write wins), so replaying the file rebuilds the state. At start the journal is
  * replayed and then rewritten compactly (one line per live key), so it never grows without bound
  * across restarts. Writes are buffered by a stream: a crash may lose the last few milliseconds, a
- * normal close loses nothing.
+ * normal close loses nothing. The file is readable by its owner only (0600): it holds no secret in
+ * clear, but documents, uploads and password hashes.
  */
 
 export type JournalRecord = { t: string; k?: string; v?: unknown };
@@ -32,7 +34,7 @@ export function openStateJournal(file: string): StateJournal {
   mkdirSync(path.dirname(file), { recursive: true });
   let stream: WriteStream | undefined;
   const open = () => {
-    stream = createWriteStream(file, { flags: 'a' });
+    stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
   };
 
   return {
@@ -57,7 +59,8 @@ export function openStateJournal(file: string): StateJournal {
       const temporary = `${file}.tmp`;
       const lines: string[] = [];
       for (const record of records) lines.push(JSON.stringify(record));
-      writeFileSync(temporary, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+      writeFileSync(temporary, lines.length > 0 ? `${lines.join('\n')}\n` : '', { mode: 0o600 });
+      chmodSync(temporary, 0o600);
       renameSync(temporary, file);
       open();
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hashSecret, SECRET_HASH_FORMAT, type Secret } from './secret-hash.ts';
 
 /**
  * A Sistema TS account as the simulator knows it. Professionals are identified by their codice
@@ -55,7 +56,29 @@ export const simulatorUserSchema = z.object({
   kitCiphertexts: z.array(z.string()).default([]),
 });
 export type SimulatorUserInput = z.input<typeof simulatorUserSchema>;
-export type SimulatorUser = z.infer<typeof simulatorUserSchema>;
+/**
+ * An account as the simulator holds it: password and pincode in clear for configured accounts,
+ * hashed for those that came through the admin API or the state file (see `secret-hash.ts`).
+ */
+export type SimulatorUser = Omit<z.infer<typeof simulatorUserSchema>, 'password' | 'pincode'> & {
+  password: Secret;
+  pincode: Secret;
+};
+
+/** A hashed secret as the state file keeps it; a clear string (files written before hashing) is hashed on load. */
+const storedSecretSchema = z.union([
+  z.strictObject({ hash: z.string().regex(SECRET_HASH_FORMAT, 'must be a scrypt hash') }),
+  z
+    .string()
+    .min(1)
+    .transform((clear) => hashSecret(clear)),
+]);
+
+/** An account added through the admin API, as the state file keeps it: no secret in clear. */
+export const storedUserSchema = simulatorUserSchema.extend({
+  password: storedSecretSchema,
+  pincode: storedSecretSchema,
+});
 
 /** The owner an account sends for when the request names none. */
 export function ownOwner(user: SimulatorUser): Owner {

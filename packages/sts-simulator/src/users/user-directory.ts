@@ -1,19 +1,29 @@
-import { timingSafeEqual } from 'node:crypto';
-import { type SimulatorUser, type SimulatorUserInput, simulatorUserSchema } from './simulator-user.ts';
+import { hashSecret, secretMatches } from './secret-hash.ts';
+import {
+  type SimulatorUser,
+  type SimulatorUserInput,
+  simulatorUserSchema,
+  storedUserSchema,
+} from './simulator-user.ts';
 
 /**
  * Accounts and their login state: Basic authentication, lockout after N consecutive wrong passwords
  * (MED15 §1.2: "more than 8 wrong attempts disables the user"), password expiry (§4.4). The state
- * that changes (failures, lock, password, expiry) is what gets persisted.
+ * that changes (failures, lock, password, expiry) is what gets persisted. Secrets that arrive
+ * through the admin API are hashed at once (`secret-hash.ts`): no password or pincode set at run
+ * time is held, persisted or restored in clear.
  */
 
 export interface UserLoginState {
   failedAttempts: number;
   locked: boolean;
-  /** Set by the admin API; overrides the configured password. */
-  password?: string;
+  /** Set by the admin API, as a salted hash; overrides the configured password. */
+  password?: { hash: string };
   passwordExpiresAt?: string;
 }
+
+/** A login state as state files written before passwords were hashed may hold it. */
+type SavedLoginState = Omit<UserLoginState, 'password'> & { password?: { hash: string } | string };
 
 export type AuthResult =
   | { ok: true; user: SimulatorUser }
@@ -28,15 +38,17 @@ export interface UserDirectory {
   get(username: string): SimulatorUser | undefined;
   list(): SimulatorUser[];
   loginState(username: string): UserLoginState | undefined;
-  /** Adds or replaces an account (admin API); keeps no previous login state. */
+  /** Adds or replaces an account (admin API), its password and pincode hashed; keeps no previous login state. */
   upsert(input: SimulatorUserInput): SimulatorUser;
+  /** Puts back an account the state file kept (`storedUserSchema`; clear secrets of older files are hashed). */
+  restoreAccount(stored: unknown): SimulatorUser;
   unlock(username: string): boolean;
   setPassword(username: string, password: string, expiresAt?: string): boolean;
   expire(username: string): boolean;
   /** Back to the configured accounts, no failures, no admin changes. */
   reset(): void;
-  /** Replaces login states (restoring persisted state). */
-  restore(states: Record<string, UserLoginState>): void;
+  /** Replaces login states (restoring persisted state); a password in clear (older files) is hashed. */
+  restore(states: Record<string, SavedLoginState>): void;
   snapshot(): Record<string, UserLoginState>;
 }
 
@@ -48,12 +60,6 @@ export interface UserDirectoryOptions {
   onChange?: (username: string, state: UserLoginState) => void;
   /** Called when the admin API adds an account. */
   onUpsert?: (user: SimulatorUser) => void;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** `Basic base64(user:password)`; the password may contain colons, the user may not. */
@@ -72,7 +78,11 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
   const configured = new Map<string, SimulatorUser>();
   for (const input of options.users) {
     const user = simulatorUserSchema.parse(input);
-    configured.set(user.username, user);
+    configured.set(user.username, {
+      ...user,
+      password: { clear: user.password },
+      pincode: { clear: user.pincode },
+    });
   }
   let users = new Map(configured);
   let states = new Map<string, UserLoginState>();
@@ -102,7 +112,7 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
       const state = stateOf(user.username);
       // A locked account fails whatever the password, and further attempts change nothing.
       if (state.locked) return { ok: false, reason: 'locked', username: user.username };
-      if (!safeEqual(credentials.password, state.password ?? user.password)) {
+      if (!secretMatches(state.password ?? user.password, credentials.password)) {
         state.failedAttempts++;
         if (state.failedAttempts >= options.lockoutThreshold) state.locked = true;
         changed(user.username);
@@ -119,11 +129,23 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
     list: () => [...users.values()],
     loginState: (username) => (users.has(username) ? { ...stateOf(username) } : undefined),
     upsert(input) {
-      const user = simulatorUserSchema.parse(input);
+      const parsed = simulatorUserSchema.parse(input);
+      const user: SimulatorUser = {
+        ...parsed,
+        password: hashSecret(parsed.password),
+        pincode: hashSecret(parsed.pincode),
+      };
       users.set(user.username, user);
       states.delete(user.username);
       options.onUpsert?.(user);
       changed(user.username);
+      return user;
+    },
+    restoreAccount(stored) {
+      const user: SimulatorUser = storedUserSchema.parse(stored);
+      users.set(user.username, user);
+      states.delete(user.username);
+      options.onUpsert?.(user);
       return user;
     },
     unlock(username) {
@@ -138,7 +160,7 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
       if (!users.has(username)) return false;
       const state = stateOf(username);
       // Only the issuing body can re-enable a user, with a new password (MED15 §1.2): this does both.
-      state.password = password;
+      state.password = hashSecret(password);
       state.locked = false;
       state.failedAttempts = 0;
       if (expiresAt === undefined) delete state.passwordExpiresAt;
@@ -157,7 +179,17 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
       states = new Map();
     },
     restore(saved) {
-      states = new Map(Object.entries(saved).map(([name, state]) => [name, { ...state }]));
+      states = new Map(
+        Object.entries(saved).map(([name, { password, ...state }]) => [
+          name,
+          {
+            ...state,
+            ...(password === undefined
+              ? {}
+              : { password: typeof password === 'string' ? hashSecret(password) : { hash: password.hash } }),
+          },
+        ]),
+      );
     },
     snapshot: () => Object.fromEntries([...states].map(([name, state]) => [name, { ...state }])),
   };
