@@ -151,25 +151,6 @@ describe('service tokens', () => {
     });
   });
 
-  /** A correctly signed token with any payload: what a holder of `key` can make by hand. */
-  function handMade(key: ServiceTokenKey, claims: Record<string, unknown>) {
-    const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid: key.id })).toString('base64url');
-    const now = Math.floor(start.getTime() / 1000);
-    const payload = Buffer.from(
-      JSON.stringify({
-        aud: 'credentials',
-        tid: 't',
-        sub: 's',
-        iat: now,
-        exp: now + 60,
-        jti: 'j',
-        ...claims,
-      }),
-    ).toString('base64url');
-    const sig = createHmac('sha256', key.secret).update(`${header}.${payload}`).digest('base64url');
-    return `${header}.${payload}.${sig}`;
-  }
-
   it("binds each key to one issuer and its scopes: the gateway's key cannot mint a lease token", async () => {
     const { clock } = fixedClock(start);
     const verifier = createServiceTokenVerifier({
@@ -397,18 +378,18 @@ describe('replayed service tokens', () => {
       redis,
     });
     const jti = `jti-${randomBytes(8).toString('hex')}`;
-    const forged = handMadeAt(start, keyA, { iss: 'gateway', scope: 'credentials:manage', jti });
+    const forged = handMade(keyA, { iss: 'gateway', scope: 'credentials:manage', jti });
     const [header, payload] = forged.split('.') as [string, string];
     const refusals = [
       `${header}.${payload}.${Buffer.from('x'.repeat(32)).toString('base64url')}`,
-      handMadeAt(start, keyA, { iss: 'gateway', scope: 'credentials:lease', jti }),
-      handMadeAt(start, keyA, { iss: 'submitter', scope: 'credentials:manage', jti }),
-      handMadeAt(start, keyA, { iss: 'gateway', scope: 'credentials:manage', jti, aud: 'submitter' }),
-      handMadeAt(new Date(start.getTime() - 3_600_000), keyA, {
-        iss: 'gateway',
-        scope: 'credentials:manage',
-        jti,
-      }),
+      handMade(keyA, { iss: 'gateway', scope: 'credentials:lease', jti }),
+      handMade(keyA, { iss: 'submitter', scope: 'credentials:manage', jti }),
+      handMade(keyA, { iss: 'gateway', scope: 'credentials:manage', jti, aud: 'submitter' }),
+      handMade(
+        keyA,
+        { iss: 'gateway', scope: 'credentials:manage', jti },
+        new Date(start.getTime() - 3_600_000),
+      ),
     ];
     for (const token of refusals) {
       const result = await verifier.verify(token);
@@ -423,7 +404,7 @@ describe('replayed service tokens', () => {
   it('refuses an over-long jti, and signs 128-bit random ones', async () => {
     const { clock } = fixedClock(start);
     const verifier = createServiceTokenVerifier({ keys: [keyA], audience: 'credentials', clock, redis });
-    const long = handMadeAt(start, keyA, {
+    const long = handMade(keyA, {
       iss: 'gateway',
       scope: 'credentials:manage',
       jti: 'j'.repeat(129),
@@ -471,12 +452,12 @@ describe('replayed service tokens', () => {
   });
 });
 
-/** A correctly signed token with any payload, issued at `at`. */
-function handMadeAt(at: Date, key: ServiceTokenKey, claims: Record<string, unknown>) {
+/** A correctly signed token with any payload, issued at `at`: what a holder of `key` can make by hand. */
+function handMade(key: ServiceTokenKey, claims: Record<string, unknown>, at = start) {
   const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid: key.id })).toString('base64url');
   const now = Math.floor(at.getTime() / 1000);
   const payload = Buffer.from(
-    JSON.stringify({ aud: 'credentials', tid: 't', sub: 's', iat: now, exp: now + 60, ...claims }),
+    JSON.stringify({ aud: 'credentials', tid: 't', sub: 's', iat: now, exp: now + 60, jti: 'j', ...claims }),
   ).toString('base64url');
   const sig = createHmac('sha256', key.secret).update(`${header}.${payload}`).digest('base64url');
   return `${header}.${payload}.${sig}`;
