@@ -1,6 +1,6 @@
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, LEASE, MANAGE, startHarness } from '../test-support/harness.ts';
+import { type Harness, LEASE, MANAGE, startHarness, TOKEN_KEYS } from '../test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -98,6 +98,21 @@ describe('credentials: input never ends in a 500', () => {
       payload: { label: 'audited' },
     });
     expectProblem(response, 400, 'x-audit-reason', 'characters');
+  });
+
+  it('refuses a correctly signed token whose tenant or subject holds a control character', async () => {
+    for (const claims of [
+      { iss: 'gateway', scope: 'credentials:manage', tid: 'input\u0000clinic' },
+      { iss: 'gateway', scope: 'credentials:manage', tid: 'x'.repeat(257) },
+    ]) {
+      const response = await h.app.inject({
+        method: 'GET',
+        url: '/internal/v1/credentials',
+        headers: h.handMadeAuth(TOKEN_KEYS.gateway, claims),
+      });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+    }
   });
 
   it('refuses a password change date outside what can be a real one', async () => {

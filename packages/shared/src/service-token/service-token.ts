@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { refusedCharacters } from '../free-text.ts';
 import type { Redis } from '../redis.ts';
 import { systemClock } from '../time.ts';
 
@@ -83,6 +84,8 @@ const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 const MAX_TOKEN_LENGTH = 4096;
 /** A `jti` is a Redis key part: printable ASCII, bounded. Ours are 22 characters (16 bytes, base64url). */
 const JTI_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/** `iss`, `tid` and `sub` reach queries, audit lines and logs: bounded text without control characters. */
+const MAX_CLAIM_LENGTH = 256;
 const JTI_BYTES = 16;
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const SCOPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -288,6 +291,16 @@ export function createServiceTokenVerifier(options: ServiceTokenVerifierOptions)
       const { iss, aud, tid, sub, scope, iat, exp, jti } = payload;
       if (!isText(iss) || !isText(aud) || !isText(tid) || !isText(sub) || typeof scope !== 'string') {
         return refuse('missing-claim', 'the token lacks one of iss, aud, tid, sub, scope');
+      }
+      // Who calls, for whom: these reach queries, audit lines and logs, so they are text a column
+      // can hold (Postgres refuses NUL), however well signed.
+      if (
+        [iss, tid, sub].some((claim) => claim.length > MAX_CLAIM_LENGTH || refusedCharacters('claim', claim))
+      ) {
+        return refuse(
+          'malformed',
+          `iss, tid and sub are 1-${MAX_CLAIM_LENGTH} characters without control characters`,
+        );
       }
       if (!isSeconds(iat) || !isSeconds(exp) || !isText(jti)) {
         return refuse('missing-claim', 'the token lacks one of iat, exp, jti');
