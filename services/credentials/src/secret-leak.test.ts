@@ -187,7 +187,7 @@ describe('no secret leaks through logs, tables, Redis or error bodies', () => {
     });
     expect(wrongP12.statusCode).toBe(400);
     const list = await call({ method: 'GET', url: '/internal/v1/credentials', headers: manage });
-    expect(list.json().credentials).toHaveLength(2);
+    expect(list.json().items).toHaveLength(2);
     await call({ method: 'GET', url: '/metrics' });
   });
 

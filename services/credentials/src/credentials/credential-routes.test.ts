@@ -55,11 +55,15 @@ describe('credential routes', () => {
       pacing: { maxInFlight: 1, requestsPerMinute: 30 },
       status: 'untested',
       usable: false,
-      secrets: { password: { set: true, length: 12 }, pincode: { set: true, hint: '••••••••87' } },
+      secrets: { password: { set: true }, pincode: { set: true, hint: '••••••••87' } },
     });
     expect(body.warnings).toEqual([]);
     expect(response.body).not.toContain('Segreta.2026');
     expect(response.body).not.toContain('5550123987');
+    const stored = await h.pool.query('select secret_hints from credentials.credentials where id = $1', [
+      body.credential.id,
+    ]);
+    expect(stored.rows[0].secret_hints.password).toEqual({ set: true });
     const expected = new Date(new Date(body.credential.password.changedAt).getTime() + 90 * 86_400_000);
     expect(body.credential.password.expectedExpiry).toBe(expected.toISOString());
 
@@ -68,7 +72,8 @@ describe('credential routes', () => {
       url: `/internal/v1/credentials/${body.credential.id}`,
       headers: h.auth({ tenantId: 'tenant-a', scopes: MANAGE }),
     });
-    expect(fetched.json()).toEqual(body.credential);
+    // One shape: every answer about one credential wraps it the same way.
+    expect(fetched.json()).toEqual({ credential: body.credential });
   });
 
   it('answers bad input with every field named, a rule and a hint, and stores nothing', async () => {
@@ -105,7 +110,7 @@ describe('credential routes', () => {
       url: '/internal/v1/credentials',
       headers: h.auth({ tenantId: 'tenant-a', scopes: MANAGE }),
     });
-    expect(list.json().credentials.map((c: { label: string }) => c.label)).not.toContain('bad');
+    expect(list.json().items.map((c: { label: string }) => c.label)).not.toContain('bad');
   });
 
   it('accepts the kit test identifiers in the test environment only, and warns about risky passwords', async () => {
@@ -224,13 +229,13 @@ describe('credential routes', () => {
     }
     const other = otherGateway;
     const list = await h.app.inject({ method: 'GET', url: '/internal/v1/credentials', headers: other });
-    expect(list.json().credentials.map((c: { id: string }) => c.id)).not.toContain(id);
+    expect(list.json().items.map((c: { id: string }) => c.id)).not.toContain(id);
     const mine = await h.app.inject({
       method: 'GET',
       url: `/internal/v1/credentials/${id}`,
       headers: h.auth({ tenantId: 'tenant-a', scopes: MANAGE }),
     });
-    expect(mine.json().label).toBe('isolated');
+    expect(mine.json().credential.label).toBe('isolated');
     expect(
       (await h.app.inject({ method: 'GET', url: '/internal/v1/credentials/not-a-uuid', headers: other }))
         .statusCode,
@@ -327,7 +332,7 @@ describe('credential routes', () => {
       status: 'untested',
       statusReason: null,
       secrets: { pincode: { hint: '••••••••21' } },
-      tests: { pausedUntil: null },
+      tests: { pausedUntil: null, pausedReason: null },
     });
   });
 
@@ -372,14 +377,14 @@ describe('credential routes', () => {
       url: '/internal/v1/credentials?limit=2&status=untested',
       headers: manage,
     });
-    expect(first.json().credentials).toHaveLength(2);
+    expect(first.json().items).toHaveLength(2);
     const next = first.json().next;
     const second = await h.app.inject({
       method: 'GET',
       url: `/internal/v1/credentials?limit=2&after=${next}`,
       headers: manage,
     });
-    expect(second.json().credentials).toHaveLength(1);
+    expect(second.json().items).toHaveLength(1);
     expect(second.json().next).toBeNull();
     const bad = await h.app.inject({
       method: 'GET',

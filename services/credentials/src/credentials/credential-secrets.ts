@@ -31,7 +31,7 @@ export function secretValues(secrets: CredentialSecrets): SecretValues {
 export function hintsOf(secrets: CredentialSecrets, previous: SecretHints = {}): SecretHints {
   return {
     ...previous,
-    ...(secrets.password !== undefined ? { password: { length: [...secrets.password].length } } : {}),
+    ...(secrets.password !== undefined ? { password: { set: true as const } } : {}),
     ...(secrets.pincode !== undefined ? { pincode: maskTail(secrets.pincode) } : {}),
     ...(secrets.entratelPin !== undefined ? { entratelPin: maskTail(secrets.entratelPin) } : {}),
     ...(secrets.clientCertificate ? { clientCertificate: { passphraseSet: true as const } } : {}),

@@ -60,7 +60,8 @@ export function createCredentialService(deps: CredentialServiceDeps) {
   /** Credentials as the API shows them, each with its login's budget. */
   async function present(rows: CredentialRow[]) {
     const budgets = await logins.rowsOf(rows);
-    return rows.map((row) => credentialView(row, logins.viewOf(budgets.get(row.id) ?? null)));
+    const now = clock();
+    return rows.map((row) => credentialView(row, logins.viewOf(budgets.get(row.id) ?? null), now));
   }
   const presentOne = async (row: CredentialRow) => (await present([row]))[0]!;
 
@@ -167,13 +168,13 @@ export function createCredentialService(deps: CredentialServiceDeps) {
     },
 
     async get(context: CallContext, id: string) {
-      return presentOne(await load(context, id));
+      return { credential: await presentOne(await load(context, id)) };
     },
 
     async list(context: CallContext, filter: { status?: string; after?: string; limit: number }) {
       const rows = await listCredentials(db, context.scope, filter);
       return {
-        credentials: await present(rows),
+        items: await present(rows),
         next: rows.length === filter.limit ? (rows.at(-1)?.id ?? null) : null,
       };
     },

@@ -11,7 +11,7 @@ import type { CredentialServiceDeps } from './credential-service-deps.ts';
 import type { StatusTransitions } from './credential-status.ts';
 import { classifyStsFailure, failureInAnswer, VALID_VERDICT, type Verdict } from './credential-test.ts';
 import type { Environment } from './credential-validation.ts';
-import { isUsable } from './credential-view.ts';
+import { isUsable, testsView } from './credential-view.ts';
 import type { CredentialRow } from './credentials-table.ts';
 import type { TestLock } from './test-lock.ts';
 
@@ -176,10 +176,7 @@ export function createCredentialTestRunner(deps: CredentialTestRunnerDeps) {
         remedy: verdict.remedy,
         ...(verdict.sts ? { sts: verdict.sts } : {}),
         testedAt: clock().toISOString(),
-        testsPausedUntil:
-          after.testsPaused === 'until-changed'
-            ? 'until-changed'
-            : (after.testsPausedUntil?.toISOString() ?? null),
+        tests: testsView(after, clock()),
         loginBudget: logins.viewOf(budgets.get(after.id) ?? null),
       };
     });

@@ -111,7 +111,8 @@ describe('credential test against the STS simulator', () => {
   const test = (id: string) =>
     h.app.inject({ method: 'POST', url: `/internal/v1/credentials/${id}/test`, headers: manage() });
   const get = async (id: string) =>
-    (await h.app.inject({ method: 'GET', url: `/internal/v1/credentials/${id}`, headers: manage() })).json();
+    (await h.app.inject({ method: 'GET', url: `/internal/v1/credentials/${id}`, headers: manage() })).json()
+      .credential;
   const failedAttempts = async (username: string) =>
     (await simulatorAdmin(h.simulator!, 'GET', `/users/${username}`)).json.failedAttempts;
 
@@ -124,7 +125,7 @@ describe('credential test against the STS simulator', () => {
       status: 'valid',
       usable: true,
       remedy: { it: expect.any(String), en: expect.stringContaining('works') },
-      testsPausedUntil: null,
+      tests: { pausedUntil: null, pausedReason: null },
     });
     expect(await get(id)).toMatchObject({ status: 'valid', lastTest: { outcome: 'valid' } });
     const events = await readCredentialEvents(h.redis);
@@ -262,7 +263,8 @@ describe('credential test against the STS simulator', () => {
       status: 'expired',
       sts: { code: 'password-expired', description: 'Password scaduta' },
       remedy: { it: expect.stringContaining('scaduta'), en: expect.stringContaining('expired') },
-      testsPausedUntil: 'until-changed',
+      // No end: paused until the password changes.
+      tests: { pausedUntil: null, pausedReason: 'password-expired' },
     });
     h.clock.advance(7 * 86_400_000);
     expect((await test(id)).statusCode).toBe(409);
@@ -315,7 +317,7 @@ describe('credential test against the STS simulator', () => {
     expect(body).toMatchObject({
       outcome: 'account-locked',
       status: 'invalid',
-      testsPausedUntil: 'until-changed',
+      tests: { pausedUntil: null, pausedReason: 'account-locked' },
       remedy: { it: expect.stringContaining('ASL'), en: expect.stringContaining('issuing') },
     });
     expect((await get(id)).statusReason).toBe('account-locked');
@@ -334,7 +336,7 @@ describe('credential test against the STS simulator', () => {
       outcome: 'sts-unreachable',
       status: 'untested',
       usable: false,
-      testsPausedUntil: null,
+      tests: { pausedUntil: null, pausedReason: null },
     });
     expect(body.remedy.en).toMatch(/did not answer/);
     await simulatorAdmin(h.simulator!, 'DELETE', '/faults');

@@ -9,7 +9,7 @@ export const isUsable = (status: string) => (USABLE_STATUSES as readonly string[
  * A credential as the API shows it: metadata and masked hints, never a secret; with the failed-login
  * budget of its STS login (null when it sends no login).
  */
-export function credentialView(row: CredentialRow, loginBudget: LoginBudgetView) {
+export function credentialView(row: CredentialRow, loginBudget: LoginBudgetView, now: Date) {
   const hints = row.secretHints;
   return {
     id: row.id,
@@ -36,7 +36,8 @@ export function credentialView(row: CredentialRow, loginBudget: LoginBudgetView)
     statusChangedAt: row.statusChangedAt.toISOString(),
     usable: isUsable(row.status),
     secrets: {
-      ...(hints.password ? { password: { set: true, length: hints.password.length } } : {}),
+      // Set or not, nothing more: not even its length.
+      ...(hints.password ? { password: { set: true } } : {}),
       ...(hints.pincode ? { pincode: { set: true, hint: hints.pincode } } : {}),
       ...(hints.entratelPin ? { entratelPin: { set: true, hint: hints.entratelPin } } : {}),
       ...(hints.clientCertificate ? { clientCertificate: { set: true } } : {}),
@@ -48,10 +49,7 @@ export function credentialView(row: CredentialRow, loginBudget: LoginBudgetView)
     },
     ...(row.clientCertificate ? { clientCertificate: row.clientCertificate } : {}),
     lastTest: row.lastTest ?? null,
-    tests: {
-      pausedUntil:
-        row.testsPaused === 'until-changed' ? 'until-changed' : (row.testsPausedUntil?.toISOString() ?? null),
-    },
+    tests: testsView(row, now),
     loginBudget,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -59,6 +57,23 @@ export function credentialView(row: CredentialRow, loginBudget: LoginBudgetView)
 }
 
 export type CredentialView = ReturnType<typeof credentialView>;
+
+/**
+ * Whether tests of a credential are paused after a login failure: `pausedUntil` is when a timed
+ * pause ends (a timestamp, or null), `pausedReason` the failure that paused them (null: not paused).
+ * A reason without an end means paused until the credential changes.
+ */
+export function testsView(row: CredentialRow, now: Date) {
+  const timed =
+    row.testsPaused === 'timed' && row.testsPausedUntil && row.testsPausedUntil.getTime() > now.getTime()
+      ? row.testsPausedUntil
+      : null;
+  const paused = timed !== null || row.testsPaused === 'until-changed';
+  return {
+    pausedUntil: timed?.toISOString() ?? null,
+    pausedReason: paused ? (row.statusReason ?? 'login-failure') : null,
+  };
+}
 
 /** Shows the last two characters of a pincode or PIN: enough to tell two apart, too little to guess. */
 export const maskTail = (secret: string) =>

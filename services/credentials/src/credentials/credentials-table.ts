@@ -12,9 +12,12 @@ export interface StoredTestResult {
   stsDescription?: string;
 }
 
-/** Masked hints of the secrets: enough to tell "is this the one I typed?", never enough to guess. */
+/**
+ * Masked hints of the secrets: enough to tell "is this the one I typed?", never enough to guess.
+ * Of a password only that it is set (its length is not kept: migration 0007 dropped old ones).
+ */
 export interface SecretHints {
-  password?: { length: number };
+  password?: { set: true };
   pincode?: string;
   entratelPin?: string;
   clientCertificate?: { passphraseSet: true };

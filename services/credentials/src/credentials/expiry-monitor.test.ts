@@ -189,7 +189,7 @@ describe('expiry monitoring', () => {
       url: `/internal/v1/credentials/${credential.id}`,
       headers: manage(),
     });
-    expect(after.json()).toMatchObject({
+    expect(after.json().credential).toMatchObject({
       status: 'invalid',
       statusReason: 'certificate-expired',
       usable: false,

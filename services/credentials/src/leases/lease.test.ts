@@ -234,7 +234,7 @@ describe('leases and failure reports', () => {
       url: `/internal/v1/credentials/${id}`,
       headers: manage(),
     });
-    expect(credential.json()).toMatchObject({ status: 'invalid', statusReason: 'wrong-pincode' });
+    expect(credential.json().credential).toMatchObject({ status: 'invalid', statusReason: 'wrong-pincode' });
   });
 
   /** Waits until `work` has finished or another session of this database waits for a row lock. */

@@ -99,7 +99,7 @@ describe('the failed-login budget of an STS login', () => {
   const get = async (tenantId: string, id: string) =>
     (
       await h.app.inject({ method: 'GET', url: `/internal/v1/credentials/${id}`, headers: manage(tenantId) })
-    ).json();
+    ).json().credential;
   /** What the simulator knows of the user: consecutive failed logins it received, and whether it locked it. */
   const stsUser = async (user: Account) => {
     const { json } = await simulatorAdmin(h.simulator!, 'GET', `/users/${user.username}`);
@@ -161,6 +161,11 @@ describe('the failed-login budget of an STS login', () => {
       ],
     });
     expect(await stsUser(SAME_PASSWORD)).toEqual({ failedAttempts: 1, locked: false });
+    // Paused after the failure: a timestamp and its reason, each in its own field.
+    expect((await get('clinic', id)).tests).toEqual({
+      pausedUntil: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      pausedReason: 'wrong-or-expired-password',
+    });
   });
 
   it('attack 1: eight cycles of "PATCH a new wrong password, then test" stop at the budget', async () => {
@@ -474,7 +479,7 @@ describe('the failed-login budget of an STS login', () => {
       body: { reason: 'password confirmed with the doctor by phone' },
     });
     expect(reset.status).toBe(200);
-    expect(reset.json.loginBudget).toMatchObject({
+    expect(reset.json.credential.loginBudget).toMatchObject({
       attemptsUsed: 0,
       spent: false,
       stopped: null,
