@@ -72,6 +72,9 @@ describe('?wsdl', () => {
   it('a GET without ?wsdl says it is a SOAP endpoint', async () => {
     const response = await fetch(`${h.url}${PATH.upload}`);
     expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.json()).toMatchObject({ status: 405, detail: expect.stringContaining('?wsdl') });
   });
 });
 

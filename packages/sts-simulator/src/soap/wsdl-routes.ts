@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ProblemError } from '@sts/shared';
 import type { FastifyInstance } from 'fastify';
 import { PATH_PREFIXES, SERVICES } from '../protocol/services.ts';
 import { escapeXml } from './xml-writer.ts';
@@ -50,15 +51,26 @@ export function registerWsdlRoutes(
         const xsd = Object.entries(query).find(([key]) => key.toLowerCase() === 'xsd')?.[1];
         if (xsd !== undefined) {
           const schema = schemas[Number(xsd) - 1];
-          if (schema === undefined)
-            return reply.code(404).type('text/plain').send(`No schema ${xsd} for this service.`);
+          if (schema === undefined) {
+            throw new ProblemError({
+              status: 404,
+              type: 'not-found',
+              title: 'Not found',
+              detail: `This service has ${schemas.length} schemas: ?xsd=1 to ?xsd=${schemas.length}.`,
+              errors: [{ field: 'xsd', rule: 'range', message: `Ask for ?xsd=1 to ?xsd=${schemas.length}.` }],
+            });
+          }
           return reply.type('text/xml; charset=utf-8').send(schema);
         }
-        return reply
-          .code(405)
-          .header('allow', 'POST')
-          .type('text/plain; charset=utf-8')
-          .send(`This is a SOAP 1.1 endpoint: POST requests to it. The WSDL is at ${endpoint}?wsdl`);
+        // Not a SOAP request: answered like every other HTTP error of the simulator.
+        void reply.header('allow', 'POST');
+        throw new ProblemError({
+          status: 405,
+          type: 'method-not-allowed',
+          title: 'Method not allowed',
+          detail: `This is a SOAP 1.1 endpoint: POST requests to it. The WSDL is at ${endpoint}?wsdl`,
+          errors: [{ field: 'method', rule: 'soap-post', message: 'SOAP calls are POST requests.' }],
+        });
       });
     }
   }

@@ -25,6 +25,12 @@ export class XmlSyntaxError extends Error {
   }
 }
 
+/**
+ * Deeper than any SOAP request of the STS (about 10 levels). saxes resolves each element's namespace
+ * through all its ancestors, so unbounded nesting costs quadratic time: 20,000 levels took seconds.
+ */
+export const MAX_XML_DEPTH = 100;
+
 export function parseXmlTree(xml: string): XmlElement {
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: XmlElement[] = [];
@@ -34,6 +40,9 @@ export function parseXmlTree(xml: string): XmlElement {
     throw new XmlSyntaxError('DOCTYPE is not allowed in a SOAP message');
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
+    if (stack.length >= MAX_XML_DEPTH) {
+      throw new XmlSyntaxError(`elements are nested deeper than ${MAX_XML_DEPTH} levels`);
+    }
     const attributes: XmlElement['attributes'] = {};
     for (const [name, attribute] of Object.entries(tag.attributes)) {
       attributes[name] = { ns: attribute.uri, local: attribute.local, value: attribute.value };
