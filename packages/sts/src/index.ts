@@ -1,3 +1,5 @@
+export * from './calendar/deadline-check.ts';
+export * from './calendar/sts-calendar.ts';
 export * from './crypto/sanitel-certificate.ts';
 export * from './crypto/sanitel-crypto-error.ts';
 export * from './crypto/sanitel-decryptor.ts';
