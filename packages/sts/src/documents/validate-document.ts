@@ -6,6 +6,7 @@ import type {
   PlainExpenseDocument,
   Sender,
 } from './expense-document.ts';
+import { checkDateRules, checkIdDateRules, type DateFindings } from './validation/date-rules.ts';
 import { checkDocumentId } from './validation/document-id-checks.ts';
 import { checkLines } from './validation/expense-line-checks.ts';
 import { checkDocumentType, checkOperation, checkRefundedDocumentId } from './validation/operation-checks.ts';
@@ -28,8 +29,16 @@ import {
  * §3.2). All violations are returned, never only the first. Messages never contain the values.
  *
  * One file per section of the document in `validation/`: sender, document identifier, operation
- * (and refunded document, document type), payment, patient, expense lines and VAT.
+ * (and refunded document, document type), payment, patient, expense lines and VAT; and the date
+ * rules (`validation/date-rules.ts`: future dates, closed and late tax years by the STS calendar),
+ * which run only when `DocumentRules.today` is given.
  */
+
+export {
+  type DateFindings,
+  type DocumentNotice,
+  FUTURE_DATE_CODE,
+} from './validation/date-rules.ts';
 
 export { ISSUE_DATE_MIN } from './validation/document-id-checks.ts';
 export { AMOUNT_MAX, RECEIPT_VAT_NATURES, VAT_NATURES } from './validation/expense-line-checks.ts';
@@ -49,9 +58,20 @@ export interface DocumentViolation {
   message: string;
   /** What the user should do about it. */
   hint: string;
+  /**
+   * The message code the STS answers for the same problem (`S035`), or our own code for a rule of
+   * ours (`S909`, see the error catalogue); set by the date rules only.
+   */
+  stsCode?: string;
 }
 
-export type Validation<T> = { ok: true; value: T } | { ok: false; violations: DocumentViolation[] };
+/**
+ * With `DocumentRules.today`, both outcomes may also carry `deadline` (what the STS calendar says
+ * about the operation today) and `notices` (e.g. `document.payment-date.late`: accepted, but late).
+ */
+export type Validation<T> =
+  | ({ ok: true; value: T } & DateFindings)
+  | ({ ok: false; violations: DocumentViolation[] } & DateFindings);
 
 /** The whole document, its sections in the order their violations are listed. */
 function checkDocument<T>(
@@ -59,6 +79,7 @@ function checkDocument<T>(
   rules: ResolvedRules,
   taxCodeForm: TaxCodeForm<T>,
   add: Add,
+  found: DateFindings,
 ): ExpenseDocument<T> | undefined {
   if (!isRecord(input)) {
     add('', 'document.type', 'The document is not an object.', 'Send the document as a JSON object.');
@@ -74,6 +95,7 @@ function checkDocument<T>(
   const id = checkDocumentId(input.id, 'id', rules, fail);
   const refundedDocumentId = checkRefundedDocumentId(input.refundedDocumentId, operation, rules, fail);
   checkPaymentDate(input, operation, id, fail);
+  checkDateRules(input, operation, { id, refundedDocumentId }, rules, fail, found);
   const patient = checkPatient(input.patient, taxCodeForm, fail);
   const documentType = input.documentType;
   checkDocumentType(documentType, rules, fail);
@@ -95,11 +117,16 @@ function checkDocument<T>(
   };
 }
 
-const run = <T>(check: (add: Add) => T | undefined): Validation<T> => {
+const run = <T>(check: (add: Add, found: DateFindings) => T | undefined): Validation<T> => {
   const violations: DocumentViolation[] = [];
-  const value = check((path, code, message, hint) => violations.push({ path, code, message, hint }));
-  if (violations.length > 0 || value === undefined) return { ok: false, violations };
-  return { ok: true, value };
+  const found: DateFindings = {};
+  const value = check(
+    (path, code, message, hint, stsCode) =>
+      violations.push({ path, code, message, hint, ...(stsCode ? { stsCode } : {}) }),
+    found,
+  );
+  if (violations.length > 0 || value === undefined) return { ok: false, violations, ...found };
+  return { ok: true, value, ...found };
 };
 
 /**
@@ -112,7 +139,7 @@ export function validateExpenseDocument(
   rules?: DocumentRules,
 ): Validation<PlainExpenseDocument> {
   const resolved = resolveRules(rules);
-  return run((add) => checkDocument(document, resolved, plainTaxCode(resolved), add));
+  return run((add, found) => checkDocument(document, resolved, plainTaxCode(resolved), add, found));
 }
 
 /** Validates a sender with its codice fiscale in clear (paths start with `sender.`). */
@@ -128,9 +155,9 @@ export function validateDocument(
 ): Validation<{ document: PlainExpenseDocument; sender: Sender }> {
   const resolved = resolveRules(rules);
   const form = plainTaxCode(resolved);
-  return run((add) => {
+  return run((add, found) => {
     const sender = checkSender(input.sender, form, add);
-    const document = checkDocument(input.document, resolved, form, add);
+    const document = checkDocument(input.document, resolved, form, add, found);
     return sender && document ? { document, sender } : undefined;
   });
 }
@@ -143,12 +170,20 @@ export function validateEncryptedDocument(
   document: ExpenseDocument,
   rules?: DocumentRules,
 ): Validation<ExpenseDocument> {
-  return run((add) => checkDocument(document, resolveRules(rules), encryptedTaxCode, add));
+  return run((add, found) => checkDocument(document, resolveRules(rules), encryptedTaxCode, add, found));
 }
 
-/** Only a document identifier (what a cancellation sends); paths start with `id.`. */
+/**
+ * Only a document identifier (what a cancellation sends); paths start with `id.`. With `today`, an
+ * issue date after today is refused too (the calendar needs the payment date, which the id lacks).
+ */
 export function validateDocumentId(id: DocumentId, rules?: DocumentRules): Validation<DocumentId> {
-  return run((add) => checkDocumentId(id, 'id', resolveRules(rules), add));
+  const resolved = resolveRules(rules);
+  return run((add) => {
+    const checked = checkDocumentId(id, 'id', resolved, add);
+    checkIdDateRules(checked, 'id', resolved, add);
+    return checked;
+  });
 }
 
 /** A sender whose codice fiscale is already encrypted (as inside a 730 file). */

@@ -477,6 +477,15 @@ const MESSAGES: StsCodeEntry[] = [
     'The payment date falls in a period whose sending window is closed, and the document was rejected. Check the payment date; if it is right, the document can no longer be sent this way: ask the accountant.',
   ),
   message(
+    'S909',
+    'DATA DI EMISSIONE O DI PAGAMENTO SUCCESSIVA ALLA DATA DI INVIO',
+    'document',
+    'ours',
+    'ours: no STS code or wording for a future date is public (docs/protocol.md §4.3); our validation and the simulator use this code',
+    'La data di emissione o di pagamento è successiva al giorno dell’invio (ora italiana) e il documento è stato scartato: non si può inviare un documento non ancora emesso o un pagamento non ancora avvenuto. Correggere la data, oppure inviare il documento quando il pagamento è avvenuto.',
+    'The issue or payment date is after the day of sending (Italian time) and the document was rejected: a document not yet issued or a payment not yet made cannot be sent. Correct the date, or send the document once the payment has been made.',
+  ),
+  message(
     'W003',
     'IL CF CITTADINO NON PRESENTE IN ARCHIVIO',
     'warning',

@@ -23,6 +23,19 @@ export interface DocumentRules {
    * (spec v2.5, note on pagamentoTracciato). Default false.
    */
   traceablePaymentExempt?: boolean;
+  /**
+   * Today in Italy, `YYYY-MM-DD` (`romeDate(clock())`): turns on the date rules (`date-rules.ts`):
+   * no issue or payment date after today, no payment of a closed tax year (S035), and the deadline
+   * answer with its late notice (W008). Absent: none of them run (callers that predate them).
+   */
+  today?: string;
+  /** The sender is a veterinarian: the veterinary deadlines apply (not to pharmacies sending FV). Default false. */
+  veterinarian?: boolean;
+  /**
+   * The kit test environment seems not to enforce closed tax years (docs/protocol.md §4.3): a closed
+   * year is then reported as a notice, not refused. Future dates are still refused. Default false.
+   */
+  relaxedCalendar?: boolean;
 }
 
 export interface ResolvedRules {
@@ -30,20 +43,32 @@ export interface ResolvedRules {
   documentTypeRequired: boolean;
   vatRequired: boolean;
   traceablePaymentExempt: boolean;
+  today: string | undefined;
+  veterinarian: boolean;
+  relaxedCalendar: boolean;
 }
 
 export const resolveRules = (rules: DocumentRules = {}): ResolvedRules => {
   const documentTypeRequired = rules.documentTypeRequired ?? true;
+  // A programming error, not bad input: the caller computes today from its clock.
+  if (rules.today !== undefined && !isCalendarDate(rules.today))
+    throw new TypeError('DocumentRules.today must be a YYYY-MM-DD date (romeDate(clock()))');
   return {
     allowKitTestIdentifiers: rules.allowKitTestIdentifiers ?? false,
     documentTypeRequired,
     vatRequired: rules.vatRequired ?? documentTypeRequired,
     traceablePaymentExempt: rules.traceablePaymentExempt ?? false,
+    today: rules.today,
+    veterinarian: rules.veterinarian ?? false,
+    relaxedCalendar: rules.relaxedCalendar ?? false,
   };
 };
 
-/** Reports one violation: where, a stable code, what is wrong (never the value), what to do. */
-export type Add = (path: string, code: string, message: string, hint: string) => void;
+/**
+ * Reports one violation: where, a stable code, what is wrong (never the value), what to do, and the
+ * message code the STS (or, for our own rules, the simulator) answers for the same problem.
+ */
+export type Add = (path: string, code: string, message: string, hint: string, stsCode?: string) => void;
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
