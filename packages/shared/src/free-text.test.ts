@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusedCharacters } from './free-text.ts';
+import { refusedCharacters, replaceRefusedCharacters } from './free-text.ts';
 
 describe('free text', () => {
   it.each(['Studio Rossi', 'Poliambulatorio Sant’Anna – sede 2', 'Ελληνικά 中文 😀', 'tab-free, 100% plain'])(
@@ -26,5 +26,11 @@ describe('free text', () => {
       rule: 'characters',
       message: expect.stringContaining(`${code} at position ${position}`),
     });
+  });
+
+  it('turns every refused character of relayed text into a space', () => {
+    expect(replaceRefusedCharacters('Errore\r\ngenerico\u0000di \ud800autenticazione 😀')).toBe(
+      'Errore  generico di  autenticazione 😀',
+    );
   });
 });

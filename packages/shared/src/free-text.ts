@@ -30,3 +30,13 @@ export function refusedCharacters(field: string, value: string): FieldProblem | 
     message: `${field} contains U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${position}: control characters, line breaks and broken Unicode are refused in free text. Send plain text on one line.`,
   };
 }
+
+const REFUSED_CHARACTERS = new RegExp(REFUSED_CHARACTER.source, 'g');
+
+/**
+ * Text relayed rather than typed (what the STS said in a fault), made storable: every refused
+ * character becomes a space, so a multi-line faultstring is kept on one line.
+ */
+export function replaceRefusedCharacters(value: string): string {
+  return value.replace(REFUSED_CHARACTERS, ' ');
+}

@@ -1,7 +1,7 @@
 export { type BackgroundTask, registerBackgroundTask } from './background-task.ts';
 export { ConfigError, configFragments, loadConfig, loadConfigOrExit } from './config.ts';
 export * from './contracts/index.ts';
-export { refusedCharacters } from './free-text.ts';
+export { refusedCharacters, replaceRefusedCharacters } from './free-text.ts';
 export { type HealthCheck, postgresCheck, redisCheck, registerHealthRoute } from './health.ts';
 export { createHttpApp, type HttpAppOptions } from './http-app.ts';
 export {

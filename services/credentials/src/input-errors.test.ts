@@ -1,6 +1,6 @@
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, LEASE, MANAGE, startHarness, TOKEN_KEYS } from '../test-support/harness.ts';
+import { type Harness, LEASE, MANAGE, REPORT, startHarness, TOKEN_KEYS } from '../test-support/harness.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -17,6 +17,8 @@ const DOCTOR = {
   owner: { taxCode: 'RSSMRA85T10A562S' },
   vatNumbers: ['12345678903'],
 };
+
+const REPORTER = { username: 'CSTFNC80A01H501K', password: 'Report.Test.1', pincode: '4812162342' };
 
 describe('credentials: input never ends in a 500', () => {
   let h: Harness;
@@ -112,6 +114,80 @@ describe('credentials: input never ends in a 500', () => {
       });
       expect(response.statusCode).toBe(401);
       expect(response.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+
+  it('keeps what the STS said in a failure report storable, and refuses codes that are not plain', async () => {
+    const h2 = await startHarness({
+      databaseUrl: database.url,
+      redisUrl: redisDatabase.url,
+      simulator: { users: [{ ...REPORTER, kind: 'professional' }] },
+    });
+    try {
+      const created = await h2.app.inject({
+        method: 'POST',
+        url: '/internal/v1/credentials?test=true',
+        headers: h2.auth({ tenantId: 'reporting-clinic', scopes: MANAGE }),
+        payload: {
+          label: 'reported',
+          environment: 'test',
+          kind: 'basic',
+          user: REPORTER.username,
+          password: REPORTER.password,
+          pincode: REPORTER.pincode,
+          owner: { taxCode: REPORTER.username },
+          vatNumbers: ['00265910661'],
+        },
+      });
+      expect(created.json().test?.outcome, created.body).toBe('valid');
+      const id = created.json().credential.id as string;
+      const submitter = () =>
+        h2.auth({
+          tenantId: 'reporting-clinic',
+          scopes: [...LEASE, ...REPORT],
+          issuer: 'submitter',
+          subject: 'w',
+        });
+      const report = async (failure: Record<string, unknown>) => {
+        const lease = await h2.app.inject({
+          method: 'POST',
+          url: `/internal/v1/credentials/${id}/leases`,
+          headers: submitter(),
+          payload: { purpose: 'report probe' },
+        });
+        return h2.app.inject({
+          method: 'POST',
+          url: `/internal/v1/credentials/${id}/authentication-failures`,
+          headers: submitter(),
+          payload: { leaseId: lease.json().leaseId, failure },
+        });
+      };
+      expectProblem(
+        await report({ kind: 'credential', code: '104\u0000', description: 'x' }),
+        400,
+        'failure.code',
+        'characters',
+      );
+      expectProblem(
+        await report({ kind: 'credential', code: '1'.repeat(65) }),
+        400,
+        'failure.code',
+        'length',
+      );
+      expectProblem(
+        await report({ kind: 'authentication', reason: 'wrong\npassword' }),
+        400,
+        'failure.reason',
+        'characters',
+      );
+      const relayed = await report({
+        kind: 'credential',
+        code: '104',
+        description: 'Pincode\u0000 errato\r\nriprovare',
+      });
+      expect(relayed.statusCode, relayed.body).toBe(200);
+    } finally {
+      await h2.close();
     }
   });
 

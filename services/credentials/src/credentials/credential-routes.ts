@@ -2,6 +2,7 @@ import {
   INTERNAL_ROUTES,
   invalidRequest,
   refusedCharacters,
+  replaceRefusedCharacters,
   SERVICE_SCOPES,
   serviceTokenOf,
 } from '@sts/shared';
@@ -202,9 +203,24 @@ function readFailureReport(body: unknown): { leaseId: string; failure: StsFailur
     });
   }
   const failure = value.failure;
-  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : '');
+  // What the STS said is relayed, not typed: kept (500 characters), control characters as spaces.
+  const text = (v: unknown) => (typeof v === 'string' ? replaceRefusedCharacters(v.slice(0, 500)) : '');
+  // A reason or a code names a catalogue entry: short and plain, or the report is refused.
+  for (const field of ['reason', 'code'] as const) {
+    const given = failure?.[field];
+    if (typeof given !== 'string') continue;
+    const problem =
+      given.length > 64
+        ? {
+            field: `failure.${field}`,
+            rule: 'length',
+            message: `failure.${field} has at most 64 characters.`,
+          }
+        : refusedCharacters(`failure.${field}`, given);
+    if (problem) problems.push(problem);
+  }
   if (failure?.kind === 'authentication' && typeof failure.reason === 'string') {
-    const reason = failure.reason.slice(0, 100);
+    const reason = failure.reason;
     const entry = STS_FAULTS.find((fault) => fault.code === reason);
     if (problems.length) throw invalidRequest(problems);
     return {
