@@ -60,6 +60,8 @@ const child = spawn(process.execPath, [fileURLToPath(new URL('../src/main.ts', i
     PORT: String(port),
     LOG_LEVEL: 'warn',
     STS_SIM_PROCESSING_DELAY_MS: '3600000',
+    // The documents' dates are fixed: the calendar must not refuse them as time passes.
+    STS_SIM_CALENDAR: 'relaxed',
     STS_SIM_ADMIN_TOKEN: adminToken,
   },
   stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,7 @@
 import { configFragments } from '@sts/shared';
 import { z } from 'zod';
 import { DECRYPTION_MODES } from './crypto/field-decryptor.ts';
+import { CALENDAR_MODES } from './documents/document-intake.ts';
 import { DEFAULTS } from './simulator.ts';
 
 const flag = (fallback: boolean) =>
@@ -32,6 +33,7 @@ export const simulatorConfigSchema = z
     STS_SIM_BODY_LIMIT_BYTES: positiveInt(DEFAULTS.bodyLimitBytes),
     STS_SIM_LOCKOUT_THRESHOLD: positiveInt(DEFAULTS.lockoutThreshold),
     STS_SIM_STRICT_TAX_CODES: flag(false),
+    STS_SIM_CALENDAR: z.enum(CALENDAR_MODES).default(DEFAULTS.calendar),
     STS_SIM_STATE_FILE: z.string().min(1).optional(),
     STS_SIM_ADMIN_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
     /** Where a generated admin token is kept; default: `admin-token` beside STS_SIM_STATE_FILE. */

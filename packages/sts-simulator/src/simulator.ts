@@ -10,7 +10,7 @@ import {
 } from './crypto/field-decryptor.ts';
 import { KIT_SAMPLE_CIPHERTEXTS } from './crypto/kit-ciphertexts.ts';
 import type { DocumentArchive } from './documents/document-archive.ts';
-import { createDocumentIntake } from './documents/document-intake.ts';
+import { type CalendarMode, createDocumentIntake } from './documents/document-intake.ts';
 import { type CallCounters, createCallCounters } from './faults/call-counters.ts';
 import { createFaultInjector, type FaultInjector } from './faults/fault-injector.ts';
 import { createMonthlyReportHandler, createPointQueryHandler } from './queries/query-handlers.ts';
@@ -61,6 +61,12 @@ export interface SimulatorOptions {
   lockoutThreshold?: number;
   /** Check the check character of patient codici fiscali (default false: kit-style test codes pass). */
   strictTaxCodes?: boolean;
+  /**
+   * The STS calendar, counted on the `clock`'s day of reception: `enforce` (default) refuses a payment
+   * of a closed tax year (S035) and accepts a late one with W008; `relaxed` lifts both, as the kit
+   * test environment seems to. Dates after the day of reception are refused (S909) either way.
+   */
+  calendar?: CalendarMode;
   /** NDJSON journal to persist state across restarts; in memory only when absent. */
   stateFile?: string;
   /** The token every `/__admin/` route needs (≥ 16 characters); generated when absent (`Simulator.adminToken`). */
@@ -102,6 +108,7 @@ export const DEFAULTS = {
   bodyLimitBytes: 32 * 1024 * 1024,
   lockoutThreshold: 8,
   validationWorkers: 2,
+  calendar: 'enforce' as CalendarMode,
   decryption: { mode: 'full', sampleEvery: 10 } satisfies DecryptionSettings,
 } as const;
 
@@ -147,6 +154,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     archive,
     decryptor,
     strictTaxCodes: options.strictTaxCodes ?? false,
+    calendar: options.calendar ?? DEFAULTS.calendar,
   });
   const processor = createUploadProcessor({
     uploads,

@@ -61,8 +61,17 @@ export interface Harness {
 export const basicAuth = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
+/**
+ * The STS calendar is `relaxed` unless a test asks for `calendar: 'enforce'` (with a `clock`), so
+ * tests that are not about deadlines do not depend on the day they run.
+ */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Harness> {
-  const sim = await buildSimulator({ processingDelayMs: 40, validationWorkers: 1, ...options });
+  const sim = await buildSimulator({
+    processingDelayMs: 40,
+    validationWorkers: 1,
+    calendar: 'relaxed',
+    ...options,
+  });
   const address = await sim.app.listen({ host: '127.0.0.1', port: 0 });
   const encryptor = createSanitelEncryptor(parseSanitelCertificate(sim.certificatePem));
 

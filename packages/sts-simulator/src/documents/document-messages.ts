@@ -39,6 +39,12 @@ export const MESSAGES = {
   patientTaxCodeInvalid: fromCatalogue('S011', 'E'),
   alreadyPresent: fromCatalogue('S017', 'E'),
   alreadyCancelled: fromCatalogue('W010', 'W'),
+  /** A payment of a closed tax year (the wording is ours: the STS's is not published). */
+  closedYear: fromCatalogue('S035', 'E'),
+  /** Accepted after the deadline (observed wording). */
+  late: fromCatalogue('W008', 'W'),
+  /** An issue or payment date after the day of reception: our own code, no STS one is public. */
+  futureDate: fromCatalogue('S909', 'E'),
   fileRejected: fromCatalogue('WS37', 'E'),
   nothingFound: fromCatalogue('WS96', 'E'),
 } as const;
@@ -80,8 +86,13 @@ export function uploadCodeMessage(code: string): DocumentMessage {
   return { code, text: uploadResultText(code), type: 'E' };
 }
 
-/** Which simulator code a validation violation of @sts/sts maps to, by the violation code's field. */
-export function messageForViolation(violationCode: string): DocumentMessage {
+/**
+ * Which code a validation violation of @sts/sts maps to: the STS code it names (the date rules: S035,
+ * S909), else a simulator code by the violation code's field.
+ */
+export function messageForViolation(violationCode: string, stsCode?: string): DocumentMessage {
+  if (stsCode === MESSAGES.closedYear.code) return MESSAGES.closedYear;
+  if (stsCode === MESSAGES.futureDate.code) return MESSAGES.futureDate;
   const field = violationCode.split('.')[1] ?? '';
   switch (field) {
     case 'id':

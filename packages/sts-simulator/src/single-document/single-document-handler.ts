@@ -1,6 +1,6 @@
 import type { ExpenseDocument } from '@sts/sts';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
-import type { DocumentIntake } from '../documents/document-intake.ts';
+import { type DocumentIntake, isVeterinarian } from '../documents/document-intake.ts';
 import { type DocumentMessage, MESSAGES, uploadCodeMessage } from '../documents/document-messages.ts';
 import { FIELD, SYNC_FILE_NAME } from '../protocol/field-names.ts';
 import { checkOwner, checkPincode } from '../soap/caller-checks.ts';
@@ -47,6 +47,7 @@ export function createSingleDocumentHandler(options: {
       owner: owner.key,
       source: { protocol, fileName: SYNC_FILE_NAME, receivedAt: call.receivedAt.toISOString() },
       traceablePaymentExempt: call.user.traceablePaymentExempt,
+      veterinarian: isVeterinarian(call.user),
     });
     if (!outcome.accepted) return reject(outcome.messages);
     const warnings = outcome.messages.filter((message) => message.type === 'W');

@@ -1,6 +1,7 @@
 import { romeTime } from '@sts/shared';
 import { readZipArchive } from '@sts/sts';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
+import { isVeterinarian } from '../documents/document-intake.ts';
 import { uploadResultText } from '../documents/document-messages.ts';
 import { FIELD } from '../protocol/field-names.ts';
 import { checkOwner, checkPincode } from '../soap/caller-checks.ts';
@@ -95,6 +96,7 @@ export function createUploadHandler(options: UploadHandlerOptions): OperationHan
         ...(owner.owner.office ? { office: owner.owner.office } : {}),
       },
       traceablePaymentExempt: call.user.traceablePaymentExempt,
+      veterinarian: isVeterinarian(call.user),
       receivedAt: receivedAt.toISOString(),
       dueAt: new Date(receivedAt.getTime() + options.processingDelayMs()).toISOString(),
       state: 'queued',

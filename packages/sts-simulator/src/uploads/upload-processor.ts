@@ -147,6 +147,7 @@ export function createUploadProcessor(options: {
         owner: record.owner.key,
         source,
         traceablePaymentExempt: record.traceablePaymentExempt,
+        veterinarian: record.veterinarian ?? false,
       });
       if (outcome.accepted) accepted++;
       else errors++;

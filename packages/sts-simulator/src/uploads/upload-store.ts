@@ -40,6 +40,8 @@ export interface UploadRecord {
   fileSize: number;
   owner: UploadOwner;
   traceablePaymentExempt: boolean;
+  /** Sent by a veterinarian: the veterinary deadlines apply (absent in state files written before). */
+  veterinarian?: boolean;
   /** ISO timestamps. */
   receivedAt: string;
   dueAt: string;
