@@ -137,36 +137,24 @@ describe('the simulator counts the STS calendar on its clock (calendar: enforce)
   });
 
   it('keeps the veterinary window open for a veterinarian after the health deadline, not for others', async () => {
+    const vetInsert = (paid: string) =>
+      sync(
+        h,
+        VETERINARIO,
+        'insert',
+        document(VETERINARIO, paid, { lines: [{ type: 'SV', amount: '60.00', vatRate: '22.00' }] }),
+      );
     setToday('2026-03-10');
-    const vet = await sync(
-      h,
-      VETERINARIO,
-      'insert',
-      document(VETERINARIO, '2025-10-01', { lines: [{ type: 'SV', amount: '60.00', vatRate: '22.00' }] }),
-    );
+    const vet = await vetInsert('2025-10-01');
     expect(vet.outcome).toBe('0');
     expect(vet.codes).toEqual(['0']);
     expect((await sync(h, MEDICO, 'insert', document(MEDICO, '2025-10-01'))).codes).toEqual(['S035']);
     setToday('2026-03-20');
-    const lateVet = await sync(
-      h,
-      VETERINARIO,
-      'insert',
-      document(VETERINARIO, '2025-10-02', { lines: [{ type: 'SV', amount: '60.00', vatRate: '22.00' }] }),
-    );
+    const lateVet = await vetInsert('2025-10-02');
     expect(lateVet.outcome).toBe('2');
     expect(lateVet.codes).toEqual(['W008', '0']);
     setToday('2026-03-24');
-    expect(
-      (
-        await sync(
-          h,
-          VETERINARIO,
-          'insert',
-          document(VETERINARIO, '2025-10-03', { lines: [{ type: 'SV', amount: '60.00', vatRate: '22.00' }] }),
-        )
-      ).codes,
-    ).toEqual(['S035']);
+    expect((await vetInsert('2025-10-03')).codes).toEqual(['S035']);
   });
 
   it('judges an uploaded file on its day of reception: on time, late (W008), closed (S035), future (S909)', async () => {
