@@ -141,9 +141,12 @@ describe('STS simulator: no 5xx from input', () => {
       (request) => send(request, header(request.auth)),
       {
         runs: ADMIN_RUNS,
-        // A POST that lands on a SOAP endpoint is a SOAP call, whatever route it was made from.
+        // Whatever lands on a SOAP endpoint is a SOAP call, whatever route it was made from, but for
+        // the WSDL and its schemas (`?wsdl`, `?xsd=N`): called wrongly, an endpoint answers a SOAP
+        // fault (issue 10), whatever the method.
         check: (request, answer) =>
-          request.method === 'POST' && soapPaths.has(request.url.split('?')[0] ?? '')
+          soapPaths.has(request.url.split('?')[0] ?? '') &&
+          (request.method === 'POST' || !asksForWsdl(request.url))
             ? soapViolation(request, answer)
             : violation(request, answer),
       },
@@ -337,12 +340,20 @@ function mutatedXml(xml: string): fc.Arbitrary<string> {
   );
 }
 
+/** `?wsdl` or `?xsd=…` (any case), which the simulator answers as web resources. */
+function asksForWsdl(url: string): boolean {
+  const keys = [...new URLSearchParams(url.split('?')[1] ?? '').keys()].map((key) => key.toLowerCase());
+  return keys.includes('wsdl') || keys.includes('xsd');
+}
+
 /** SOAP answers: 4xx as problem+json like everywhere; a 500 only as a SOAP Client fault. */
 function soapViolation(request: { method: string }, answer: Answer): string | undefined {
   if (answer.statusCode < 500) return violation(request, answer);
   if (answer.statusCode !== 500) return `answered ${answer.statusCode}`;
   const type = String(answer.headers['content-type'] ?? '');
   if (!type.startsWith('text/xml')) return `a 500 of type "${type}", not a SOAP fault`;
+  // HEAD: the GET's answer without its body.
+  if (request.method === 'HEAD') return answer.body === '' ? undefined : 'a HEAD answered with a body';
   const code = /<faultcode>([^<]*)<\/faultcode>/.exec(answer.body)?.[1];
   if (!code) return 'a 500 without a faultcode';
   if (!/:(Client|VersionMismatch)$/.test(code)) return `a ${code} fault for input`;

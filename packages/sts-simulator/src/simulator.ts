@@ -3,6 +3,12 @@ import { generateSanitelStandIn, stsKitDir } from '@sts/sts';
 import type { FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin/admin-routes.ts';
 import { generateAdminToken, MIN_ADMIN_TOKEN_LENGTH } from './admin/admin-token.ts';
+import { registerCitizenReportAdminRoutes } from './citizen-reports/citizen-report-admin.ts';
+import {
+  createCitizenReportDetailHandler,
+  createCitizenReportListHandler,
+} from './citizen-reports/citizen-report-handlers.ts';
+import type { CitizenReportStore } from './citizen-reports/citizen-report-store.ts';
 import {
   createFieldDecryptor,
   type DecryptionSettings,
@@ -102,6 +108,8 @@ export interface Simulator {
 }
 
 export const DEFAULTS = {
+  /** The citizen reports seeded (`POST /__admin/citizen-reports`). */
+  citizenReports: CitizenReportStore;
   processingDelayMs: 3000,
   maxFileBytes: 5 * 1024 * 1024,
   maxUncompressedBytes: 64 * 1024 * 1024,
@@ -141,7 +149,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     clock,
   });
   state.restore();
-  const { archive, uploads, users } = state;
+  const { archive, uploads, users, citizenReports } = state;
 
   const schemaValidation = options.schemaValidation ?? true;
   const validator: SchemaValidator | undefined = schemaValidation
@@ -203,6 +211,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     clock,
     logger,
   });
+      citizenReportDetail: createCitizenReportDetailHandler({ archive, decryptor, reports: citizenReports }),
+      citizenReportList: createCitizenReportListHandler({ archive, decryptor, reports: citizenReports }),
   registerWsdlRoutes(app, { kitDir, publicUrl });
 
   const reset = () => {
@@ -232,6 +242,9 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     await validator?.close();
     await state.close();
   });
+    routes: [
+      (admin) => registerCitizenReportAdminRoutes(admin, { reports: citizenReports, archive, users, clock }),
+    ],
 
   return {
     app,
@@ -249,3 +262,4 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     reset,
   };
 }
+    citizenReports,

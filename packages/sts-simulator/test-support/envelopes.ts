@@ -219,6 +219,35 @@ export function monthlyReportEnvelope(input: {
   return setElement(xml, 'rep:annoMese', input.yearMonth);
 }
 
+/** `dettaglioSegnalazioneRequest` from the Medico sample. */
+export function citizenReportDetailEnvelope(input: {
+  pincode: string;
+  owner: TestOwner;
+  id: TestDocumentId;
+}): string {
+  let xml = soapuiSample('Medico__DettaglioSegnalazione__Medico__0');
+  xml = setElement(xml, 'det:pincode', input.pincode);
+  xml = xml.replace(/<det:Proprietario>[\s\S]*?<\/det:Proprietario>/, ownerElement('det:', input.owner));
+  xml = setElement(xml, 'det:pIva', input.id.vatNumber);
+  xml = setElement(xml, 'det:dataEmissione', input.id.issueDate);
+  xml = setElement(xml, 'det:dispositivo', String(input.id.device ?? 1));
+  return setElement(xml, 'det:numDocumento', input.id.number);
+}
+
+/** `reportSegnalazioniRequest` from the Medico sample: reports filed from `from` to `to`. */
+export function citizenReportListEnvelope(input: {
+  pincode: string;
+  owner: TestOwner;
+  from: string;
+  to: string;
+}): string {
+  let xml = soapuiSample('Medico__ReportSegnalazioni__Medico__0');
+  xml = setElement(xml, 'rep:pincode', input.pincode);
+  xml = xml.replace(/<rep:Proprietario>[\s\S]*?<\/rep:Proprietario>/, ownerElement('rep:', input.owner));
+  xml = setElement(xml, 'rep:dataIniPeriodoSegnalazione', input.from);
+  return setElement(xml, 'rep:dataFinPeriodoSegnalazione', input.to);
+}
+
 export const MTOM_BOUNDARY = '----=_Part_0_1194513676.1441182487140';
 
 /**

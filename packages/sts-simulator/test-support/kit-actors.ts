@@ -68,6 +68,8 @@ export const PATH = {
   singleDocument: serviceById('singleDocument').path,
   pointQuery: serviceById('pointQuery').path,
   monthlyReport: serviceById('monthlyReport').path,
+  citizenReportDetail: serviceById('citizenReportDetail').path,
+  citizenReportList: serviceById('citizenReportList').path,
 } as const;
 
 /** The owner data of an actor, with the codice fiscale as given (clear or already encrypted). */

@@ -32,9 +32,12 @@ export interface AdminDeps {
   schemaValidation: boolean;
   reset(): void;
   clock: () => Date;
+  /** More routes under `/__admin/`, behind the same token (each domain registers its own). */
+  routes?: ((admin: FastifyInstance) => void)[];
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+/** A body or query checked with `schema`; every bad field is named in a 400 problem. */
+export function parseAdminBody<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   throw invalidRequest(
@@ -118,7 +121,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         decryptionStats: deps.decryptor.stats(),
       }));
       admin.patch('/settings', async (request) => {
-        const body = parse(settingsSchema, request.body);
+        const body = parseAdminBody(settingsSchema, request.body);
         if (body.decryption) {
           deps.decryptor.configure({
             ...(body.decryption.mode ? { mode: body.decryption.mode } : {}),
@@ -139,7 +142,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return presentUser(user, deps.users, deps.clock());
       });
       admin.post('/users', async (request, reply) => {
-        const user = deps.users.upsert(parse(simulatorUserSchema, request.body));
+        const user = deps.users.upsert(parseAdminBody(simulatorUserSchema, request.body));
         return reply.code(201).send(presentUser(user, deps.users, deps.clock()));
       });
       const userAction =
@@ -156,7 +159,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       admin.post(
         '/users/:username/password',
         userAction((username, request) => {
-          const body = parse(passwordSchema, request.body);
+          const body = parseAdminBody(passwordSchema, request.body);
           return deps.users.setPassword(username, body.password, body.expiresAt);
         }),
       );
@@ -167,7 +170,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
       admin.get('/faults', async () => deps.faults.list());
       admin.post('/faults', async (request, reply) =>
-        reply.code(201).send(deps.faults.add(parse(faultSpecSchema, request.body))),
+        reply.code(201).send(deps.faults.add(parseAdminBody(faultSpecSchema, request.body))),
       );
       admin.delete('/faults/:id', async (request, reply) => {
         const { id } = request.params as { id: string };
@@ -184,7 +187,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         documents: deps.archive.counters(),
       }));
       admin.get('/counters/document', async (request) => {
-        const id = parse(documentQuerySchema, request.query);
+        const id = parseAdminBody(documentQuerySchema, request.query);
         const counter = deps.archive.counter(id);
         if (!counter) throw notFound('A counter for this document');
         return counter;
@@ -208,6 +211,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         await deps.processor.processAll();
         return { processed: true };
       });
+
+      for (const register of deps.routes ?? []) register(admin);
 
       admin.post('/reset', async () => {
         deps.reset();

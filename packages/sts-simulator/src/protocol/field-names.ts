@@ -68,6 +68,16 @@ export const FIELD = {
   extractionKind: 'tipoEstrazione',
   csvFile: 'fileCSV',
 
+  // citizen-report services (WS_Segnalazioni_Cittadino)
+  reportPeriodFrom: 'dataIniPeriodoSegnalazione',
+  reportPeriodTo: 'dataFinPeriodoSegnalazione',
+  documentReports: 'listaSegnalazioniDocumento',
+  documentReport: 'segnalazione',
+  reportedLines: 'listaVociSpesa',
+  reportedRefundedLines: 'listaVociSpesaRimborsate',
+  amountReport: 'segnalazioneImporto',
+  expenseTypeReport: 'segnalazioneTipoVoceSpesa',
+
   // documentoSpesa (sync schema order)
   id: 'idSpesa',
   vatNumber: 'pIva',

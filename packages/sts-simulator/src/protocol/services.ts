@@ -16,6 +16,8 @@ export const OPERATIONS = [
   'cancel',
   'pointQuery',
   'monthlyReport',
+  'citizenReportDetail',
+  'citizenReportList',
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
@@ -48,7 +50,9 @@ export type ServiceId =
   | 'pdfReceipt'
   | 'singleDocument'
   | 'pointQuery'
-  | 'monthlyReport';
+  | 'monthlyReport'
+  | 'citizenReportDetail'
+  | 'citizenReportList';
 
 const operation = (
   name: OperationName,
@@ -164,6 +168,40 @@ export const SERVICES: readonly ServiceDefinition[] = [
         'reportMensileRequest',
         'reportMensileResponse',
         'reportmensile.p730.sanita.finanze.it',
+      ),
+    ],
+  },
+  {
+    id: 'citizenReportDetail',
+    path: '/Interrogazioni730pWeb/DettaglioSegnalazione730pPort',
+    namespace: 'http://dettagliosegnalazione.p730.sanita.finanze.it',
+    qualified: true,
+    wsdlFile: 'WS_Segnalazioni_Cittadino/DettaglioSegnalazione730Service.wsdl',
+    xsdFile: 'WS_Segnalazioni_Cittadino/DettaglioSegnalazione730Service_schema.xsd',
+    operations: [
+      operation(
+        'citizenReportDetail',
+        'DettaglioSegnalazione',
+        'dettaglioSegnalazioneRequest',
+        'dettaglioSegnalazioneResponse',
+        'dettagliosegnalazione.p730.sanita.finanze.it',
+      ),
+    ],
+  },
+  {
+    id: 'citizenReportList',
+    path: '/Interrogazioni730pWeb/ReportSegnalazioni730pPort',
+    namespace: 'http://reportsegnalazioni.p730.sanita.finanze.it',
+    qualified: true,
+    wsdlFile: 'WS_Segnalazioni_Cittadino/ReportSegnalazioni730Service.wsdl',
+    xsdFile: 'WS_Segnalazioni_Cittadino/ReportSegnalazioni730Service_schema.xsd',
+    operations: [
+      operation(
+        'citizenReportList',
+        'ReportSegnalazioni',
+        'reportSegnalazioniRequest',
+        'reportSegnalazioniResponse',
+        'reportsegnalazioni.p730.sanita.finanze.it',
       ),
     ],
   },

@@ -31,13 +31,14 @@ import { isoDate } from '../time/rome-time.ts';
  * WS96 (observed wording).
  */
 
-const toCents = (amount: string) => {
+export const toCents = (amount: string): number => {
   const [units = '0', decimals = ''] = amount.split('.');
   return Number(units) * 100 + Number(decimals.padEnd(2, '0').slice(0, 2));
 };
-const fromCents = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+export const fromCents = (cents: number): string =>
+  `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
 
-function totalsByType(lines: StoredLine[]): Map<string, number> {
+export function totalsByType(lines: StoredLine[]): Map<string, number> {
   const totals = new Map<string, number>();
   for (const line of lines)
     totals.set(line.expenseType, (totals.get(line.expenseType) ?? 0) + toCents(line.amount));
@@ -60,7 +61,8 @@ function messagesElement(w: ElementWriter, messages: DocumentMessage[]): string 
   );
 }
 
-function queryResponse(
+/** A query answer: `esitoChiamata`, the body, then `listaMessaggi` (every query service's order). */
+export function queryResponse(
   call: SoapCall,
   outcome: '0' | '1',
   body: string,
@@ -70,8 +72,8 @@ function queryResponse(
   return responseElement(call, w.leaf(FIELD.callOutcome, outcome) + body + messagesElement(w, messages));
 }
 
-/** Pincode and owner checks shared by both queries; a problem answers esitoChiamata 1. */
-function checkCaller(
+/** Pincode and owner checks shared by the query services; a problem answers esitoChiamata 1. */
+export function checkCaller(
   call: SoapCall,
   decryptor: FieldDecryptor,
 ): { owner: string } | { problem: DocumentMessage } {

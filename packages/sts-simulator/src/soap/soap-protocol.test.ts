@@ -69,12 +69,14 @@ describe('?wsdl', () => {
     await expect(buildSimulator({ publicUrl: 'http://a.example/?x=1' })).rejects.toThrow(/query/);
   });
 
-  it('a GET without ?wsdl says it is a SOAP endpoint', async () => {
+  it('a GET without ?wsdl is a SOAP Client fault saying it is a SOAP endpoint (issue 10: never a bare 404)', async () => {
     const response = await fetch(`${h.url}${PATH.upload}`);
-    expect(response.status).toBe(405);
+    expect(response.status).toBe(500);
     expect(response.headers.get('allow')).toBe('POST');
-    expect(response.headers.get('content-type')).toContain('application/problem+json');
-    expect(await response.json()).toMatchObject({ status: 405, detail: expect.stringContaining('?wsdl') });
+    expect(response.headers.get('content-type')).toMatch(/^text\/xml/);
+    const body = await response.text();
+    expect(body).toContain('<faultcode>env:Client</faultcode>');
+    expect(body).toContain(`${h.url}${PATH.upload}?wsdl`);
   });
 });
 

@@ -1,6 +1,7 @@
+import { METHODS } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@sts/shared';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallCounters } from '../faults/call-counters.ts';
 import type { FaultInjector } from '../faults/fault-injector.ts';
 import {
@@ -27,10 +28,15 @@ import { childElement, parseXmlTree, type XmlSyntaxError } from './xml-tree.ts';
 
 /**
  * Every service at its official path, also under `/entrate` and `/enti` (§1.2). One pipeline for all:
- * read the message (MTOM or not) → find the operation → count the call → injected faults → Basic
- * authentication (faults "Errore generico di autenticazione", locked, expired) → validation against
- * the service's XSD (`cvc-…` fault) → the operation → answer, or drop the answer if a lost-answer
- * fault asks for it. Faults are SOAP 1.1 faults with HTTP 500.
+ * read the message (MTOM or not) → find the operation → check the SOAPAction → count the call →
+ * injected faults → Basic authentication (faults "Errore generico di autenticazione", locked,
+ * expired) → validation against the service's XSD (`cvc-…` fault) → the operation → answer, or drop
+ * the answer if a lost-answer fault asks for it. Faults are SOAP 1.1 faults with HTTP 500.
+ *
+ * Called wrongly, every one of these paths answers a SOAP fault, never a bare 404: any other method
+ * (GET without `?wsdl` too, see wsdl-routes.ts), a body that is not a SOAP 1.1 envelope whatever its
+ * Content-Type (every body reaches the pipeline as bytes: no JSON or text parsing here), an element
+ * of no operation of the service, a SOAPAction of another operation.
  */
 
 export interface SoapRouteDeps {
@@ -43,7 +49,7 @@ export interface SoapRouteDeps {
   logger: Logger;
 }
 
-const sendFault = (reply: FastifyReply, fault: SoapFault) =>
+export const sendFault = (reply: FastifyReply, fault: SoapFault) =>
   reply
     .code(500)
     .type(SOAP_CONTENT_TYPE)
@@ -71,18 +77,80 @@ function authFault(reason: 'missing' | 'unknown-user' | 'wrong-password' | 'lock
   return new SoapFault({ code: 'Client', message: fault.message, reason: fault.reason });
 }
 
+/** A SOAP endpoint called with another method than POST (GET without `?wsdl` included). */
+export function wrongMethodFault(method: string, endpoint: string): SoapFault {
+  return new SoapFault({
+    code: 'Client',
+    message: `HTTP method ${method} is not allowed: this is a SOAP 1.1 endpoint, POST SOAP messages to it (its WSDL is at ${endpoint}?wsdl)`,
+    reason: 'METODO_NON_AMMESSO',
+  });
+}
+
+/**
+ * The SOAPAction header may be absent or empty (WS-I clients differ, docs/protocol.md §1.3), or the
+ * operation's own; another one is refused, in the wording of JAX-WS's dispatcher (inferred: no
+ * source shows the STS's answer to a wrong SOAPAction).
+ */
+function soapActionFault(
+  header: string | string[] | undefined,
+  service: ServiceDefinition,
+  operation: ServiceDefinition['operations'][number],
+): SoapFault | undefined {
+  const raw = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim();
+  const action = /^"(.*)"$/s.exec(raw)?.[1] ?? raw;
+  if (action === '' || action === operation.soapAction) return undefined;
+  return new SoapFault({
+    code: 'Client',
+    message: `Cannot find dispatch method for Request=[SOAPAction="${action}",Payload={${service.namespace}}${operation.requestElement}]`,
+    reason: 'SOAPACTION_ERRATA',
+  });
+}
+
 export function registerSoapRoutes(app: FastifyInstance, deps: SoapRouteDeps): void {
   // An injected latency holds a request for up to ten minutes; `app.close()` waits for in-flight
   // requests, so closing cuts the wait short (the connection is dropped) instead of waiting it out.
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
-  for (const service of SERVICES) {
-    for (const prefix of PATH_PREFIXES) {
-      app.post(`${prefix}${service.path}`, (request, reply) =>
-        handle(service, prefix, request, reply, deps, closing.signal),
-      );
-    }
+  // Every method Node parses reaches a route (else fastify's 404); CONNECT never reaches `request`.
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method))
+      app.addHttpMethod(method, { hasBody: true });
   }
+  void app.register(async (soap) => {
+    // Whatever the Content-Type says, a body here is a SOAP message for the pipeline to judge.
+    soap.removeAllContentTypeParsers();
+    soap.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    // What fastify refuses before a handler (a body over the limit, QUERY without Content-Type…) too.
+    soap.setErrorHandler((error: FastifyError, request, reply) => {
+      if (request.method !== 'POST') {
+        const url = request.url.split('?')[0] ?? '';
+        return sendFault(reply.header('allow', 'POST'), wrongMethodFault(request.method, url));
+      }
+      const status = error.statusCode;
+      if (status !== undefined && status >= 400 && status < 500) {
+        return sendFault(
+          reply,
+          new SoapFault({ code: 'Client', message: error.message, reason: error.code ?? `HTTP_${status}` }),
+        );
+      }
+      deps.logger.error({ err: error }, 'SOAP route failed');
+      return sendFault(reply, new SoapFault({ code: 'Server', message: 'Errore interno del simulatore' }));
+    });
+    // GET (and so HEAD) belongs to `?wsdl` (wsdl-routes.ts), which answers this same fault otherwise.
+    const otherMethods = soap.supportedMethods.filter((method) => !['GET', 'HEAD', 'POST'].includes(method));
+    for (const service of SERVICES) {
+      for (const prefix of PATH_PREFIXES) {
+        const url = `${prefix}${service.path}`;
+        soap.post(url, (request, reply) => handle(service, prefix, request, reply, deps, closing.signal));
+        soap.route({
+          method: otherMethods,
+          url,
+          handler: (request, reply) =>
+            sendFault(reply.header('allow', 'POST'), wrongMethodFault(request.method, url)),
+        });
+      }
+    }
+  });
 }
 
 async function handle(
@@ -121,6 +189,8 @@ async function handle(
       const name = payload ? `{${payload.ns}}${payload.local}` : 'an empty Body';
       throw new SoapFault({ code: 'Client', message: `Cannot find dispatch method for ${name}` });
     }
+    const wrongAction = soapActionFault(request.headers.soapaction, service, operation);
+    if (wrongAction) throw wrongAction;
 
     const claimedUser = parseBasicAuthorization(request.headers.authorization)?.username;
     deps.calls.record(operation.name, claimedUser);

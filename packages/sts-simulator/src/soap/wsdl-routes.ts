@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ProblemError } from '@sts/shared';
 import type { FastifyInstance } from 'fastify';
 import { PATH_PREFIXES, SERVICES } from '../protocol/services.ts';
+import { sendFault, wrongMethodFault } from './soap-routes.ts';
 import { escapeXml } from './xml-writer.ts';
 
 /**
@@ -62,15 +63,8 @@ export function registerWsdlRoutes(
           }
           return reply.type('text/xml; charset=utf-8').send(schema);
         }
-        // Not a SOAP request: answered like every other HTTP error of the simulator.
-        void reply.header('allow', 'POST');
-        throw new ProblemError({
-          status: 405,
-          type: 'method-not-allowed',
-          title: 'Method not allowed',
-          detail: `This is a SOAP 1.1 endpoint: POST requests to it. The WSDL is at ${endpoint}?wsdl`,
-          errors: [{ field: 'method', rule: 'soap-post', message: 'SOAP calls are POST requests.' }],
-        });
+        // Neither the WSDL nor a schema: a SOAP endpoint called wrongly answers a SOAP fault (issue 10).
+        return sendFault(reply.header('allow', 'POST'), wrongMethodFault(request.method, endpoint));
       });
     }
   }

@@ -1,4 +1,9 @@
 import {
+  type CitizenReport,
+  type CitizenReportStore,
+  createCitizenReportStore,
+} from '../citizen-reports/citizen-report-store.ts';
+import {
   createDocumentArchive,
   type DocumentArchive,
   type DocumentCounter,
@@ -11,15 +16,17 @@ import type { JournalRecord, StateJournal } from './state-journal.ts';
 
 /**
  * Everything the simulator remembers: the document archive and its counters, uploads and the protocol
- * sequence, login states and accounts added through the admin API. In memory; with a journal, every
- * change is also appended to it and `restore` rebuilds the state from it at start. The journal holds
- * no password or pincode in clear: those set through the admin API are salted scrypt hashes.
+ * sequence, login states and accounts added through the admin API, the citizen reports seeded. In
+ * memory; with a journal, every change is also appended to it and `restore` rebuilds the state from
+ * it at start. The journal holds no password or pincode in clear: those set through the admin API
+ * are salted scrypt hashes.
  */
 
 export interface SimulatorState {
   archive: DocumentArchive;
   uploads: UploadStore;
   users: UserDirectory;
+  citizenReports: CitizenReportStore;
   /** Replays the journal (if any) and compacts it. Call once, before serving. */
   restore(): void;
   /** Forgets everything but the configured accounts. */
@@ -34,6 +41,7 @@ type StateRecord =
   | { t: 'seq'; v: number }
   | { t: 'login'; k: string; v: UserLoginState }
   | { t: 'account'; k: string; v: SimulatorUser }
+  | { t: 'citizen-report'; k: string; v: CitizenReport | null }
   | { t: 'reset' };
 
 export function createSimulatorState(options: {
@@ -68,8 +76,13 @@ export function createSimulatorState(options: {
     },
   });
 
+  const citizenReports = createCitizenReportStore({
+    onChange: (k, v) => write({ t: 'citizen-report', k, v: v ?? null }),
+  });
+
   const clearAll = () => {
     archive.clear();
+    citizenReports.clear();
     uploads.clear();
     users.reset();
     addedAccounts.clear();
@@ -82,12 +95,14 @@ export function createSimulatorState(options: {
     for (const [k, v] of archive.entries()) yield { t: 'doc', k, v };
     for (const [k, v] of Object.entries(archive.counters())) yield { t: 'counter', k, v };
     for (const v of uploads.list()) yield { t: 'upload', k: v.protocol, v };
+    for (const v of citizenReports.list()) yield { t: 'citizen-report', k: v.id, v };
   }
 
   return {
     archive,
     uploads,
     users,
+    citizenReports,
     restore() {
       if (!journal) return;
       replaying = true;
@@ -111,6 +126,9 @@ export function createSimulatorState(options: {
               break;
             case 'seq':
               uploads.setSequence(record.v);
+              break;
+            case 'citizen-report':
+              citizenReports.put(record.k, record.v ?? undefined);
               break;
             case 'login':
               logins[record.k] = record.v;
