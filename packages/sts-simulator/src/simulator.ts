@@ -101,6 +101,8 @@ export interface Simulator {
   calls: CallCounters;
   decryptor: FieldDecryptor;
   processor: UploadProcessor;
+  /** The citizen reports seeded (`POST /__admin/citizen-reports`). */
+  citizenReports: CitizenReportStore;
   /** Processes every queued upload now. */
   processUploads(): Promise<void>;
   /** Same as `POST /__admin/reset`. */
@@ -108,8 +110,6 @@ export interface Simulator {
 }
 
 export const DEFAULTS = {
-  /** The citizen reports seeded (`POST /__admin/citizen-reports`). */
-  citizenReports: CitizenReportStore;
   processingDelayMs: 3000,
   maxFileBytes: 5 * 1024 * 1024,
   maxUncompressedBytes: 64 * 1024 * 1024,
@@ -203,6 +203,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
       cancel: singleDocument,
       pointQuery: createPointQueryHandler({ archive, decryptor }),
       monthlyReport: createMonthlyReportHandler({ archive, decryptor }),
+      citizenReportDetail: createCitizenReportDetailHandler({ archive, decryptor, reports: citizenReports }),
+      citizenReportList: createCitizenReportListHandler({ archive, decryptor, reports: citizenReports }),
     },
     users,
     validator,
@@ -211,8 +213,6 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     clock,
     logger,
   });
-      citizenReportDetail: createCitizenReportDetailHandler({ archive, decryptor, reports: citizenReports }),
-      citizenReportList: createCitizenReportListHandler({ archive, decryptor, reports: citizenReports }),
   registerWsdlRoutes(app, { kitDir, publicUrl });
 
   const reset = () => {
@@ -234,6 +234,9 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     schemaValidation,
     reset,
     clock,
+    routes: [
+      (admin) => registerCitizenReportAdminRoutes(admin, { reports: citizenReports, archive, users, clock }),
+    ],
   });
   app.get('/health', async () => ({ status: 'ok', service: 'sts-simulator' }));
 
@@ -242,9 +245,6 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     await validator?.close();
     await state.close();
   });
-    routes: [
-      (admin) => registerCitizenReportAdminRoutes(admin, { reports: citizenReports, archive, users, clock }),
-    ],
 
   return {
     app,
@@ -258,8 +258,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     calls,
     decryptor,
     processor,
+    citizenReports,
     processUploads: () => processor.processAll(),
     reset,
   };
 }
-    citizenReports,
