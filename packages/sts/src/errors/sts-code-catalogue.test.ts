@@ -97,6 +97,18 @@ describe('every code of docs/protocol.md is in the catalogue', () => {
     }
   });
 
+  it('§1.10 esitoChiamata of the citizen-report services: known, with texts that say they are ours', () => {
+    expect(lookupStsCode('0', 'citizen-report-call')).toMatchObject({
+      class: 'accepted',
+      textOrigin: 'ours',
+    });
+    expect(lookupStsCode('1', 'citizen-report-call')).toMatchObject({
+      class: 'not-found',
+      textOrigin: 'ours',
+    });
+    expect(lookupStsCode('WS96', 'message').source).toMatch(/citizen-report services is inferred/);
+  });
+
   it('the SOAP faults of §1.9, §4.4 and the kit', () => {
     expect(lookupStsCode('env:Client', 'fault', { text: 'Errore generico di autenticazione' }).code).toBe(
       'authentication',

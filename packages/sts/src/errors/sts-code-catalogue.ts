@@ -15,6 +15,8 @@
  * - `error-detail-call`: `esitoChiamata` of `DettaglioErrori` (0/1).
  * - `pdf-receipt-call`: `esitoChiamata` of `RicevutaPdf` (0/1).
  * - `document-call`: `esitoChiamata` of the single-document service `DocumentoSpesa730p` (0/1/2).
+ * - `citizen-report-call`: `esitoChiamata` of the citizen-report services `DettaglioSegnalazione`
+ *   and `ReportSegnalazioni` (0/1).
  * - `message`: a `codice` of a message: `listaMessaggi/messaggio` (single-document and query
  *   services), `CODICE ERRORE` of the `DettaglioErrori` CSV, `esitiNegativi/dettaglioEsitoNegativo`
  *   of the receipt services. E/S/W codes about one document, WS codes about the call.
@@ -28,6 +30,7 @@ export const STS_CODE_CONTEXTS = [
   'error-detail-call',
   'pdf-receipt-call',
   'document-call',
+  'citizen-report-call',
   'message',
   'fault',
 ] as const;
@@ -429,6 +432,33 @@ const CALL_OUTCOMES: StsCodeEntry[] = [
   ),
 ];
 
+/** The kit and every source are silent on these services' values: the texts are ours (docs/protocol.md §1.10). */
+const CITIZEN_REPORT_SOURCE =
+  'KIT20 WS_Segnalazioni_Cittadino XSDs (esitoChiamata is a bare xs:string); values inferred from the query services (X-RUST)';
+
+const CITIZEN_REPORT_OUTCOMES: StsCodeEntry[] = [
+  entry(
+    'citizen-report-call',
+    '0',
+    'Segnalazioni presenti',
+    'accepted',
+    CITIZEN_REPORT_SOURCE,
+    'Il Sistema TS ha restituito le segnalazioni dei cittadini richieste: il dettaglio del documento segnalato o il file delle segnalazioni del periodo.',
+    'Sistema TS returned the citizen reports asked for: the detail of the reported document, or the file of the period’s reports.',
+    'ours',
+  ),
+  entry(
+    'citizen-report-call',
+    '1',
+    'Nessuna segnalazione o richiesta non accolta',
+    'not-found',
+    CITIZEN_REPORT_SOURCE,
+    'Il Sistema TS non ha restituito segnalazioni: di solito non ce ne sono per quel documento o periodo (messaggio WS96). Se i messaggi restituiti indicano un altro motivo, vale quello: un problema di credenziali ferma la credenziale, gli altri vanno controllati nei parametri della richiesta.',
+    'Sistema TS returned no citizen reports: usually there are none for that document or period (message WS96). If the messages returned give another reason, that one decides: a credential problem stops the credential, the others mean checking the request parameters.',
+    'ours',
+  ),
+];
+
 const message = (
   code: string,
   text: string,
@@ -553,9 +583,9 @@ const MESSAGES: StsCodeEntry[] = [
     'LA RICERCA NON HA PRODOTTO RISULTATI',
     'not-found',
     'observed',
-    'X-RUST (test environment, 2026)',
-    'La ricerca non ha trovato nulla: il Sistema TS non ha acquisito il documento (o l’invio) cercato.',
-    'The search found nothing: Sistema TS has not taken in the document (or upload) asked for.',
+    'X-RUST (test environment, 2026: InterrogazionePuntuale); its use by the citizen-report services is inferred',
+    'La ricerca non ha trovato nulla: il Sistema TS non ha acquisito il documento (o l’invio) cercato, oppure non ci sono segnalazioni dei cittadini per il documento o il periodo richiesti.',
+    'The search found nothing: Sistema TS has not taken in the document (or upload) asked for, or there are no citizen reports for the document or period asked for.',
   ),
   message(
     'WS99',
@@ -676,6 +706,7 @@ export const STS_CODE_CATALOGUE: readonly StsCodeEntry[] = [
   ...UPLOAD_RESULTS,
   ...PROCESSING_STATUSES,
   ...CALL_OUTCOMES,
+  ...CITIZEN_REPORT_OUTCOMES,
   ...MESSAGES,
   ...STS_FAULTS,
 ];

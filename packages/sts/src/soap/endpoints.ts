@@ -35,6 +35,16 @@ export const STS_SERVICES = {
     path: '/ReportMensile730Web/ReportMensilePort',
     wsdl: 'WS_Interrogazioni/ReportMensile730Service.wsdl',
   },
+  /** `DettaglioSegnalazione`: the citizens' reports about one document. */
+  citizenReportDetail: {
+    path: '/Interrogazioni730pWeb/DettaglioSegnalazione730pPort',
+    wsdl: 'WS_Segnalazioni_Cittadino/DettaglioSegnalazione730Service.wsdl',
+  },
+  /** `ReportSegnalazioni`: the citizens' reports filed in a period, as a file. */
+  citizenReportList: {
+    path: '/Interrogazioni730pWeb/ReportSegnalazioni730pPort',
+    wsdl: 'WS_Segnalazioni_Cittadino/ReportSegnalazioni730Service.wsdl',
+  },
 } as const;
 
 export type StsService = keyof typeof STS_SERVICES;

@@ -136,6 +136,105 @@ describe('answers in SOAP', () => {
   });
 });
 
+describe('citizen-report answers', () => {
+  const detailNs = 'http://dettagliosegnalazione.p730.sanita.finanze.it';
+  const listNs = 'http://reportsegnalazioni.p730.sanita.finanze.it';
+  const sender = { kind: 'professional' as const, taxCode: { encrypted: pincode } };
+  const messages = (code: string, description: string, type = 'E') =>
+    `<ns2:listaMessaggi><ns2:messaggio><ns2:codice>${code}</ns2:codice><ns2:descrizione>${description}</ns2:descrizione><ns2:tipo>${type}</ns2:tipo></ns2:messaggio></ns2:listaMessaggi>`;
+  const answerWith = (element: string, ns: string, content: string) => {
+    answer = {
+      status: 200,
+      type: 'text/xml',
+      body: envelope(`<ns2:${element} xmlns:ns2="${ns}">${content}</ns2:${element}>`),
+    };
+  };
+  const detail = () =>
+    client.getCitizenReportDetail({ encryptedPincode: pincode, sender, documentId: document.id });
+  const list = () =>
+    client.listCitizenReports({ encryptedPincode: pincode, sender, from: '2026-01-01', to: '2026-12-31' });
+
+  it('a reported document: its lines with what was reported on them, amounts as decimals', async () => {
+    answerWith(
+      'dettaglioSegnalazioneResponse',
+      detailNs,
+      '<ns2:esitoChiamata>0</ns2:esitoChiamata><ns2:documentoFiscale><ns2:protocollo>P-1</ns2:protocollo>' +
+        '<ns2:listaSegnalazioniDocumento><ns2:segnalazione>Mai pagato</ns2:segnalazione><ns2:segnalazione>Seconda</ns2:segnalazione></ns2:listaSegnalazioniDocumento>' +
+        '<ns2:listaVociSpesa><ns2:tipoSpesa>SR</ns2:tipoSpesa><ns2:importo>1.2E2</ns2:importo><ns2:segnalazioneImporto>IMPORTO ERRATO</ns2:segnalazioneImporto></ns2:listaVociSpesa>' +
+        '<ns2:listaVociSpesaRimborsate><ns2:tipoSpesa>SR</ns2:tipoSpesa></ns2:listaVociSpesaRimborsate>' +
+        `</ns2:documentoFiscale>${messages('0', 'Operazione eseguita correttamente', '')}`,
+    );
+    expect(await detail()).toEqual({
+      ok: true,
+      value: {
+        found: true,
+        messages: [{ code: '0', description: 'Operazione eseguita correttamente', type: '' }],
+        document: {
+          protocol: 'P-1',
+          reports: ['Mai pagato', 'Seconda'],
+          lines: [{ expenseType: 'SR', amount: '120.00', amountReport: 'IMPORTO ERRATO' }],
+          refundedLines: [{ expenseType: 'SR' }],
+        },
+      },
+    });
+  });
+
+  it('esitoChiamata 1: WS96 is nothing found; another code is a refusal, WS99 one to retry', async () => {
+    const refused = (code: string, text: string) =>
+      answerWith(
+        'dettaglioSegnalazioneResponse',
+        detailNs,
+        `<ns2:esitoChiamata>1</ns2:esitoChiamata>${messages(code, text)}`,
+      );
+    refused('WS96', 'LA RICERCA NON HA PRODOTTO RISULTATI');
+    expect(await detail()).toMatchObject({ ok: true, value: { found: false, messages: [{ code: 'WS96' }] } });
+    refused('WS12', 'UN RIFIUTO MAI VISTO');
+    expect(await detail()).toMatchObject({
+      ok: false,
+      failure: { kind: 'request-rejected', code: 'WS12', description: 'UN RIFIUTO MAI VISTO' },
+    });
+    refused('WS99', 'Errore applicativo');
+    expect(await detail()).toMatchObject({ ok: false, failure: { kind: 'transient', code: 'WS99' } });
+    refused('002', 'PINCODE NON DECIFRABILE');
+    expect(await detail()).toMatchObject({ ok: false, failure: { kind: 'credential', code: '002' } });
+  });
+
+  it('a list sent as a plain CSV (not a zip) is read too; quoted fields and odd rows are kept raw', async () => {
+    const csv = 'A;B;C\r\n1;"x;y";3\r\nonly;two\r\n"multi\nline";"say ""hi""";z\r\n';
+    answerWith(
+      'reportSegnalazioniResponse',
+      listNs,
+      `<ns2:esitoChiamata>0</ns2:esitoChiamata><ns2:fileCSV>${Buffer.from(csv, 'latin1').toString('base64')}</ns2:fileCSV>${messages('0', 'ok', '')}`,
+    );
+    const result = await list();
+    const file = result.ok && result.value.available ? result.value.file : undefined;
+    expect(file?.entryName).toBeUndefined();
+    expect(file?.columns).toEqual(['A', 'B', 'C']);
+    expect(file?.rows).toEqual([
+      { raw: '1;"x;y";3', fields: ['1', 'x;y', '3'], byColumn: { A: '1', B: 'x;y', C: '3' } },
+      { raw: 'only;two', fields: ['only', 'two'] },
+      {
+        raw: '"multi\nline";"say ""hi""";z',
+        fields: ['multi\nline', 'say "hi"', 'z'],
+        byColumn: { A: 'multi\nline', B: 'say "hi"', C: 'z' },
+      },
+    ]);
+  });
+
+  it('a list whose zip cannot be read: an unexpected answer, not a crash', async () => {
+    const broken = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(40, 1)]);
+    answerWith(
+      'reportSegnalazioniResponse',
+      listNs,
+      `<ns2:esitoChiamata>0</ns2:esitoChiamata><ns2:fileCSV>${broken.toString('base64')}</ns2:fileCSV>${messages('0', 'ok', '')}`,
+    );
+    expect(await list()).toMatchObject({
+      ok: false,
+      failure: { kind: 'request-rejected', code: 'unreadable-citizen-report-list' },
+    });
+  });
+});
+
 describe('what never leaves', () => {
   it('a pincode in clear is refused before any request', async () => {
     await expect(client.getOutcomes({ encryptedPincode: '1234567890', protocol: '1' })).rejects.toThrow(

@@ -124,12 +124,16 @@ const document: ExpenseDocument = {
   ],
 };
 
-async function captureOne(send: (client: ReturnType<typeof createStsClient>) => Promise<unknown>) {
+async function captureOne(
+  send: (client: ReturnType<typeof createStsClient>) => Promise<unknown>,
+  options: { optional1?: string } = {},
+) {
   const client = createStsClient({
     baseUrl,
     auth: { user: 'PROVAX00X00X000Y', password: 'Salve123' },
     // The kit's identifiers fail check digits; two samples predate the 2021 mandatory fields.
     documentRules: { allowKitTestIdentifiers: true, documentTypeRequired: false },
+    ...options,
   });
   const before = captured.length;
   try {
@@ -160,6 +164,14 @@ const document2015 = (operation: 'update' | 'refund', expenseType: 'TK' | 'SR'):
 });
 
 const OPTIONAL = new Set(['opzionale1', 'opzionale2', 'opzionale3', 'Header']);
+/** A structure sends its office codes with the owner's codice fiscale (the Farmacia samples). */
+const pharmacy = {
+  kind: 'structure' as const,
+  regionCode: '130',
+  aslCode: '204',
+  ssaCode: '78909',
+  taxCode: { encrypted: encrypted('owner') },
+};
 /** We always state the patient's opposition (0 or 1); the 2015 samples predate the field (DM 19/10/2020). */
 const NEWER_FIELDS = new Set(['flagOpposizione']);
 const NONE = new Set<string>();
@@ -255,6 +267,52 @@ describe('SOAP requests have the shape of the kit samples', () => {
       NONE,
       (client) => client.getMonthlyReport({ encryptedPincode: pincode, sender, month: '2016-12' }),
     ],
+    [
+      'DettaglioSegnalazione',
+      'Medico__DettaglioSegnalazione__Medico__0.xml',
+      OPTIONAL,
+      NONE,
+      (client) =>
+        client.getCitizenReportDetail({ encryptedPincode: pincode, sender, documentId: document.id }),
+    ],
+    [
+      'DettaglioSegnalazione (structure)',
+      'Farmacia__DettaglioSegnalazione__FarmaciaAbruzzo__0.xml',
+      OPTIONAL,
+      NONE,
+      (client) =>
+        client.getCitizenReportDetail({
+          encryptedPincode: pincode,
+          sender: pharmacy,
+          documentId: document.id,
+        }),
+    ],
+    [
+      'ReportSegnalazioni',
+      'Medico__ReportSegnalazioni__Medico__0.xml',
+      OPTIONAL,
+      NONE,
+      (client) =>
+        client.listCitizenReports({
+          encryptedPincode: pincode,
+          sender,
+          from: '2018-01-01',
+          to: '2018-08-31',
+        }),
+    ],
+    [
+      'ReportSegnalazioni (structure)',
+      'Farmacia__ReportSegnalazioni__FarmaciaAbruzzo__0.xml',
+      OPTIONAL,
+      NONE,
+      (client) =>
+        client.listCitizenReports({
+          encryptedPincode: pincode,
+          sender: pharmacy,
+          from: '2018-01-01',
+          to: '2018-01-31',
+        }),
+    ],
   ];
 
   for (const [operation, file, allowedMissing, allowedExtra, send] of cases) {
@@ -289,5 +347,45 @@ describe('SOAP requests have the shape of the kit samples', () => {
       client.sendDocument({ encryptedPincode: pincode, sender, document }),
     );
     expect(insert.headers.soapaction).toBe('"inserimento.documentospesap730.sanita.finanze.it"');
+  });
+
+  it('citizen reports: the WSDL SOAPActions, and an Entratel delegate as its kit sample (PIN in clear, opzionale1 last)', async () => {
+    const detail = await captureOne((client) =>
+      client.getCitizenReportDetail({ encryptedPincode: pincode, sender, documentId: document.id }),
+    );
+    expect(detail.headers.soapaction).toBe('"dettagliosegnalazione.p730.sanita.finanze.it"');
+    const list = await captureOne((client) =>
+      client.listCitizenReports({ encryptedPincode: pincode, sender, from: '2018-01-01', to: '2018-01-31' }),
+    );
+    expect(list.headers.soapaction).toBe('"reportsegnalazioni.p730.sanita.finanze.it"');
+
+    for (const [file, send] of [
+      [
+        'DelegatoFiscale__DettaglioSegnalazione__DelegatoFiscale__0.xml',
+        (client: ReturnType<typeof createStsClient>) =>
+          client.getCitizenReportDetail({ encryptedPincode: '4B64AA1D', sender, documentId: document.id }),
+      ],
+      [
+        'DelegatoFiscale__ReportSegnalazioni__DelegatoFiscale__0.xml',
+        (client: ReturnType<typeof createStsClient>) =>
+          client.listCitizenReports({
+            encryptedPincode: '4B64AA1D',
+            sender,
+            from: '2018-01-01',
+            to: '2018-01-31',
+          }),
+      ],
+    ] as const) {
+      const request = await captureOne(send, { optional1: '07874631000-000' });
+      // Only opzionale2 and opzionale3, empty in the sample, may be missing here.
+      const problems = compareShape(
+        skeleton(request.body),
+        skeleton(sample(file)),
+        new Set(['opzionale2', 'opzionale3', 'Header']),
+        NONE,
+      );
+      expect(problems, file).toEqual([]);
+      expect(request.body).toMatch(/opzionale1>07874631000-000<\/(\w+:)?opzionale1><\/(\w+:)?\w+Request>/);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { buildSingleDocumentRequest } from '../documents/single-document-body.ts
 import type { DocumentRules } from '../documents/validate-document.ts';
 import { lookupStsCode } from '../errors/lookup-sts-code.ts';
 import { readZipEntries } from '../files/zip-archive.ts';
+import { type CitizenReportListFile, readCitizenReportListFile } from './citizen-report-list-file.ts';
 import { type EndpointVariant, endpointUrl, type StsService, wsdlPath } from './endpoints.ts';
 import { type DocumentError, parseErrorDetailCsv } from './error-detail-csv.ts';
 import { createSoapTransport, type TlsOptions, xopInclude } from './soap-transport.ts';
@@ -113,6 +114,32 @@ export interface StoredDocument {
   errors: StsMessage[];
 }
 
+export type { CitizenReportListFile, CitizenReportRow } from './citizen-report-list-file.ts';
+
+/** An expense line of a document citizens reported on (`listaVociSpesa`, `listaVociSpesaRimborsate`). */
+export interface ReportedExpenseLine {
+  expenseType: string;
+  /** Two decimals; absent when the STS gave none. */
+  amount?: string;
+  /** `segnalazioneImporto`: what was reported about the amount, as the STS wrote it (values unpublished). */
+  amountReport?: string;
+  /** `segnalazioneTipoVoceSpesa`: what was reported about the expense type, as the STS wrote it. */
+  expenseTypeReport?: string;
+}
+
+/** `DettaglioSegnalazione`'s `documentoFiscale`: the document as the STS holds it, with the reports on it. */
+export interface ReportedDocument {
+  id?: DocumentId;
+  paymentDate?: string;
+  protocol?: string;
+  fileName?: string;
+  sentOn?: string;
+  /** `listaSegnalazioniDocumento/segnalazione`: the reports on the whole document, as text. */
+  reports: string[];
+  lines: ReportedExpenseLine[];
+  refundedLines: ReportedExpenseLine[];
+}
+
 /** The owner part of the single-document and query services: codice fiscale already encrypted. */
 export type EncryptedSender = Sender<EncryptedTaxCode>;
 
@@ -148,6 +175,29 @@ const messagesOf = (list: unknown): StsMessage[] =>
     const m = message as Record<string, unknown>;
     return { code: text(m.codice), description: text(m.descrizione), type: text(m.tipo) };
   });
+
+/** `idDocumentoFiscale` of an answer, as our document id. */
+function documentIdFrom(id: Record<string, unknown>): DocumentId {
+  const number = (id.numDocumentoFiscale ?? {}) as Record<string, unknown>;
+  return {
+    vatNumber: text(id.pIva),
+    issueDate: text(id.dataEmissione),
+    device: Number(text(number.dispositivo)),
+    number: text(number.numDocumento),
+  };
+}
+
+/** What `documentoFiscale` says of the document in both InterrogazionePuntuale and DettaglioSegnalazione. */
+function storedDocumentFields(stored: Record<string, unknown>) {
+  const id = stored.idDocumentoFiscale as Record<string, unknown> | undefined;
+  return {
+    ...(id ? { id: documentIdFrom(id) } : {}),
+    ...(stored.dataPagamento ? { paymentDate: text(stored.dataPagamento) } : {}),
+    ...(stored.protocollo ? { protocol: text(stored.protocollo) } : {}),
+    ...(stored.nomeFile ? { fileName: text(stored.nomeFile) } : {}),
+    ...(stored.dataInvio ? { sentOn: text(stored.dataInvio) } : {}),
+  };
+}
 
 /**
  * The numbered codes of the upload table (002–114: pincode, user, owner, delegation) name the same
@@ -403,8 +453,6 @@ export function createStsClient(options: StsClientOptions) {
       if (credentialFailure) return failWith(credentialFailure);
       const stored = answer.value.documentoFiscale as Record<string, unknown> | undefined;
       if (!stored) return succeed({ found: false, messages });
-      const id = stored.idDocumentoFiscale as Record<string, unknown> | undefined;
-      const number = (id?.numDocumentoFiscale ?? {}) as Record<string, unknown>;
       const totals = (list: unknown) =>
         asArray(list).map((item) => {
           const t = item as Record<string, unknown>;
@@ -414,22 +462,9 @@ export function createStsClient(options: StsClientOptions) {
         found: true,
         messages,
         document: {
-          ...(id
-            ? {
-                id: {
-                  vatNumber: text(id.pIva),
-                  issueDate: text(id.dataEmissione),
-                  device: Number(text(number.dispositivo)),
-                  number: text(number.numDocumento),
-                },
-              }
-            : {}),
-          ...(stored.dataPagamento ? { paymentDate: text(stored.dataPagamento) } : {}),
+          ...storedDocumentFields(stored),
           totals: totals(stored.totaliVociSpesa),
           refundedTotals: totals(stored.totaliVociSpesaRimborsate),
-          ...(stored.protocollo ? { protocol: text(stored.protocollo) } : {}),
-          ...(stored.nomeFile ? { fileName: text(stored.nomeFile) } : {}),
-          ...(stored.dataInvio ? { sentOn: text(stored.dataInvio) } : {}),
           ...(stored.tipoInvio ? { sendType: text(stored.tipoInvio) } : {}),
           errors: asArray((stored.listaErroriDocumento as { errore?: unknown } | undefined)?.errore).map(
             (e) => {
@@ -475,6 +510,91 @@ export function createStsClient(options: StsClientOptions) {
       }
     },
 
+    /**
+     * `DettaglioSegnalazione`: what citizens reported about one document sent in their name, with the
+     * document as the STS holds it. Nothing reported (WS96, inferred as for InterrogazionePuntuale):
+     * `found: false`; a refusal (credential codes, anything else with `esitoChiamata` 1): a failure.
+     */
+    async getCitizenReportDetail(query: {
+      encryptedPincode: string;
+      /** `Proprietario` is required by this service's schema. */
+      sender: EncryptedSender;
+      documentId: DocumentId;
+    }): Promise<
+      StsResult<
+        | { found: true; document: ReportedDocument; messages: StsMessage[] }
+        | { found: false; messages: StsMessage[] }
+      >
+    > {
+      // The schema puts opzionale1–3 last here, unlike InterrogazionePuntuale.
+      const answer = await call('citizenReportDetail', 'DettaglioSegnalazione', {
+        pincode: query.encryptedPincode,
+        Proprietario: ownerArgs(query.sender),
+        idDocumentoFiscale: documentIdArgs(query.documentId),
+        ...optional,
+      });
+      if (!answer.ok) return answer;
+      const messages = citizenReportMessages(answer.value);
+      if (!messages.ok) return messages;
+      const stored = answer.value.documentoFiscale as Record<string, unknown> | undefined;
+      if (!stored) return succeed({ found: false, messages: messages.value });
+      const reports = asArray(
+        (stored.listaSegnalazioniDocumento as { segnalazione?: unknown } | undefined)?.segnalazione,
+      ).map(text);
+      return succeed({
+        found: true,
+        messages: messages.value,
+        document: {
+          ...storedDocumentFields(stored),
+          reports,
+          lines: asArray(stored.listaVociSpesa).map(reportedLine),
+          refundedLines: asArray(stored.listaVociSpesaRimborsate).map(reportedLine),
+        },
+      });
+    },
+
+    /**
+     * `ReportSegnalazioni`: the reports citizens filed in a period (`YYYY-MM-DD`, both included), as
+     * the file the STS answers. Its layout is not published: rows come back raw and split, with the
+     * file's own column names (see `readCitizenReportListFile`). Nothing in the period (WS96,
+     * inferred): `available: false`.
+     */
+    async listCitizenReports(query: {
+      encryptedPincode: string;
+      sender: EncryptedSender;
+      from: string;
+      to: string;
+    }): Promise<
+      StsResult<
+        | { available: true; file: CitizenReportListFile; messages: StsMessage[] }
+        | { available: false; messages: StsMessage[] }
+      >
+    > {
+      const answer = await call('citizenReportList', 'ReportSegnalazioni', {
+        pincode: query.encryptedPincode,
+        Proprietario: ownerArgs(query.sender),
+        dataIniPeriodoSegnalazione: query.from,
+        dataFinPeriodoSegnalazione: query.to,
+        ...optional,
+      });
+      if (!answer.ok) return answer;
+      const messages = citizenReportMessages(answer.value);
+      if (!messages.ok) return messages;
+      const file = text(answer.value.fileCSV);
+      if (!file) return succeed({ available: false, messages: messages.value });
+      try {
+        return succeed({
+          available: true,
+          messages: messages.value,
+          file: readCitizenReportListFile(Buffer.from(file, 'base64'), {
+            maxUncompressedBytes: RECEIPT_MAX_BYTES,
+          }),
+        });
+      } catch (error) {
+        return failWith(unexpectedAnswer('unreadable-citizen-report-list', (error as Error).message));
+      }
+    },
+
     /** Closes the kept-alive connections. */
     close() {
       transport.close();
@@ -493,6 +613,38 @@ function pincodeIn(args: unknown): string {
 
 /** "IDENTIFICATIVO DOCUMENTO FISCALE GIA' PRESENTE" (docs/protocol.md §1.7, §1.9). */
 const ALREADY_PRESENT = 'S017';
+
+/** "LA RICERCA NON HA PRODOTTO RISULTATI" (docs/protocol.md §1.7): nothing found, not a refusal. */
+const NOTHING_FOUND = 'WS96';
+
+/**
+ * The messages of a citizen-report answer (the query services' shape). A credential code fails the
+ * call as everywhere; `esitoChiamata` 1 with a message other than "nothing found" is a refusal, read
+ * with the message catalogue (WS99 transient, anything else a rejected request). Inferred: these
+ * services publish no codes of their own (docs/protocol.md §1.10).
+ */
+function citizenReportMessages(answer: Record<string, unknown>): StsResult<StsMessage[]> {
+  const messages = messagesOf(answer.listaMessaggi);
+  const credentialFailure = credentialFailureIn(messages);
+  if (credentialFailure) return failWith(credentialFailure);
+  if (text(answer.esitoChiamata).trim() === '1') {
+    const refusal = messages.find(
+      (m) => m.code.toUpperCase() !== NOTHING_FOUND && lookupStsCode(m.code, 'message').class !== 'accepted',
+    );
+    if (refusal) return failWith(failureFromCode(refusal.code, refusal.description, 'message'));
+  }
+  return succeed(messages);
+}
+
+function reportedLine(item: unknown): ReportedExpenseLine {
+  const line = item as Record<string, unknown>;
+  return {
+    expenseType: text(line.tipoSpesa),
+    ...(line.importo === undefined || line.importo === null ? {} : { amount: decimal(line.importo) }),
+    ...(line.segnalazioneImporto ? { amountReport: text(line.segnalazioneImporto) } : {}),
+    ...(line.segnalazioneTipoVoceSpesa ? { expenseTypeReport: text(line.segnalazioneTipoVoceSpesa) } : {}),
+  };
+}
 
 /** Error details and monthly reports are CSVs of a few MB at most; a larger inflation is refused. */
 const RECEIPT_MAX_BYTES = 256 * 1024 * 1024;
