@@ -36,8 +36,9 @@ const redisDatabase = useTestRedis();
  * through `inject`; the operator API over real mutual TLS with a CNS card, a stranger's card and no
  * card; and what Node's parser refuses, over TLS.
  */
-const INTERNAL_RUNS = 600;
-const OPERATOR_RUNS = 200;
+const INTERNAL_RUNS = 800;
+const DEEP_RUNS = 800;
+const OPERATOR_RUNS = 300;
 
 const TENANT = 'fuzz-clinic';
 const DOCTOR = { username: 'FZZMRA80A01H501Q', password: 'Fuzz.Pw.1', pincode: '4812162342' };
@@ -73,6 +74,9 @@ describe('credentials: no 5xx from input', () => {
   let h: Harness;
   let port: number;
   const known: Record<string, string[]> = { id: [] };
+  /** The credentials every other request needs: a generated DELETE of one deletes a spare instead. */
+  let kept: string[] = [];
+  let spareIds: string[] = [];
   let leaseId = '';
   const agents = new Map<OperatorAuth, Agent>();
 
@@ -128,7 +132,10 @@ describe('credentials: no 5xx from input', () => {
     const spares = [];
     for (let n = 0; n < 6; n++)
       spares.push(await create({ ...KIT_ENTRATEL_CREDENTIAL, label: `fuzz spare ${n}` }));
-    known.id = [tested, operators, entratel, ...spares];
+    // The tested credential thrice: the only one that leases, so reports and leases get deep.
+    known.id = [tested, tested, tested, operators, entratel, ...spares];
+    kept = [tested, operators, entratel];
+    spareIds = spares;
     const lease = await h.app.inject({
       method: 'POST',
       url: `/internal/v1/credentials/${tested}/leases`,
@@ -205,7 +212,7 @@ describe('credentials: no 5xx from input', () => {
     ],
   });
 
-  it(`answers ${INTERNAL_RUNS} generated requests (valid service tokens of each scope, bad ones, none) without a 5xx`, async () => {
+  it(`answers ${INTERNAL_RUNS} + ${DEEP_RUNS} generated requests (valid service tokens of each scope, bad ones, none) without a 5xx`, async () => {
     const routes = routesOf(h.app);
     const internal = routes.filter((route) => route.url.startsWith('/internal/'));
     expect(internal.length).toBeGreaterThanOrEqual(8);
@@ -260,6 +267,18 @@ describe('credentials: no 5xx from input', () => {
           return { authorization: `Bearer ${'x'.repeat(12_000)}` };
       }
     };
+    const send = async (request: FuzzRequest<InternalAuth>): Promise<Answer> => {
+      let url = request.url;
+      const doomed = request.method === 'DELETE' ? kept.find((id) => url.includes(id)) : undefined;
+      if (doomed) url = url.replace(doomed, spareIds.shift() ?? '00000000-0000-4000-8000-000000000000');
+      const response = await h.app.inject({
+        method: request.method as 'GET',
+        url,
+        headers: { ...request.headers, ...authHeader(request.auth, request.route) },
+        ...(request.body !== undefined ? { payload: request.body } : {}),
+      });
+      return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+    };
     await fuzz(
       `credentials internal API (${internal.length} routes)`,
       requests({
@@ -273,16 +292,22 @@ describe('credentials: no 5xx from input', () => {
         ),
         strangers: ['/__admin/users', '/internal/v1/submissions'],
       }),
-      async (request: FuzzRequest<InternalAuth>): Promise<Answer> => {
-        const response = await h.app.inject({
-          method: request.method as 'GET',
-          url: request.url,
-          headers: { ...request.headers, ...authHeader(request.auth, request.route) },
-          ...(request.body !== undefined ? { payload: request.body } : {}),
-        });
-        return { statusCode: response.statusCode, headers: response.headers, body: response.body };
-      },
+      send,
       { runs: INTERNAL_RUNS },
+    );
+    // Deep: the right token, a credential that exists, the route's own body broken field by field.
+    const bodyRoutes = internal.filter((route) => route.method === 'POST' || route.method === 'PATCH');
+    await fuzz(
+      `credentials internal API, deep (${bodyRoutes.length} routes that take a body)`,
+      requests({
+        routes: bodyRoutes,
+        known: { id: kept },
+        templates,
+        auth: fc.constant<InternalAuth>('route-scope'),
+        deep: true,
+      }),
+      send,
+      { runs: DEEP_RUNS },
     );
   });
 
@@ -293,7 +318,7 @@ describe('credentials: no 5xx from input', () => {
       `credentials operator API over mutual TLS (${routes.length} routes)`,
       requests({
         routes,
-        known,
+        known: { id: kept },
         templates: templatesFor('/operator/v1/credentials'),
         queryNames: ['status', 'after', 'limit', 'test'],
         auth: fc.oneof(

@@ -58,8 +58,31 @@ export function encodeSegment(value: string): string {
   }
 }
 
+/** One character that breaks naive code: NUL (Postgres refuses it), controls, lone surrogates, bidi, BOM. */
+const troublemaker = fc.constantFrom(
+  '\u0000',
+  '\u0000',
+  '\n',
+  '\r',
+  '\t',
+  '\u0007',
+  '\u0085',
+  '\ud800',
+  '\udfff',
+  '\u202e',
+  '\ufeff',
+  '\u2028',
+);
+
+/** `value` with a troublemaker put in, at its start, its end or inside. */
+export const poisoned = (value: string): fc.Arbitrary<string> =>
+  fc
+    .tuple(troublemaker, fc.nat({ max: value.length }))
+    .map(([bad, at]) => `${value.slice(0, at)}${bad}${value.slice(at)}`);
+
 /** Strings with the characters that break naive code: NUL, lone surrogates, bidi, BOM, C1, combining. */
 export const oddString: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ maxLength: 20 }).chain(poisoned) },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
   {
@@ -138,6 +161,47 @@ export const anyJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
  * added; nested templates are mutated the same way.
  */
 export function mutated(template: Record<string, unknown>): fc.Arbitrary<unknown> {
+  const leaves = stringLeaves(template);
+  const broken = fieldsBroken(template);
+  // Half the time the template stays valid but for one string, poisoned: the request reaches as
+  // deep as a valid one, with a NUL or a control character where the code must refuse it.
+  return leaves.length
+    ? fc.oneof(
+        broken,
+        fc
+          .constantFrom(...leaves)
+          .chain((path) =>
+            poisoned(String(valueAt(template, path))).map((value) => withValueAt(template, path, value)),
+          ),
+      )
+    : broken;
+}
+
+type Path = (string | number)[];
+
+function stringLeaves(value: unknown, path: Path = []): Path[] {
+  if (typeof value === 'string') return [path];
+  if (Array.isArray(value)) return value.flatMap((item, index) => stringLeaves(item, [...path, index]));
+  if (isPlainObject(value))
+    return Object.entries(value).flatMap(([key, item]) => stringLeaves(item, [...path, key]));
+  return [];
+}
+
+const valueAt = (value: unknown, path: Path): unknown =>
+  path.reduce<unknown>((current, key) => (current as Record<string | number, unknown>)[key], value);
+
+function withValueAt(value: unknown, path: Path, replacement: unknown): unknown {
+  if (path.length === 0) return replacement;
+  const [key, ...rest] = path as [string | number, ...Path];
+  if (Array.isArray(value))
+    return value.map((item, index) => (index === key ? withValueAt(item, rest, replacement) : item));
+  const entries = Object.entries(value as Record<string, unknown>).map(([k, item]) =>
+    k === key ? [k, withValueAt(item, rest, replacement)] : [k, item],
+  );
+  return Object.fromEntries(entries);
+}
+
+function fieldsBroken(template: Record<string, unknown>): fc.Arbitrary<unknown> {
   const keys = Object.keys(template);
   const nested = keys.filter((key) => isPlainObject(template[key]));
   return fc
@@ -149,7 +213,9 @@ export function mutated(template: Record<string, unknown>): fc.Arbitrary<unknown
         ? fc.option(
             fc
               .constantFrom(...nested)
-              .chain((key) => mutated(template[key] as Record<string, unknown>).map((value) => [key, value])),
+              .chain((key) =>
+                fieldsBroken(template[key] as Record<string, unknown>).map((value) => [key, value]),
+              ),
           )
         : fc.constant(null),
     })
@@ -194,7 +260,7 @@ export interface Body {
 }
 
 /** Bodies: mostly the route's own shapes gone wrong, then any JSON, deep nesting, non-JSON, none. */
-export function bodies(templates: Record<string, unknown>[]): fc.Arbitrary<Body> {
+export function bodies(templates: Record<string, unknown>[], onlyShaped = false): fc.Arbitrary<Body> {
   const shaped = templates.length
     ? fc.oneof(fc.constantFrom(...templates), ...templates.map((template) => mutated(template)))
     : anyJson;
@@ -203,7 +269,7 @@ export function bodies(templates: Record<string, unknown>[]): fc.Arbitrary<Body>
       contentType,
       payload: JSON.stringify(v) ?? 'null',
     }));
-  const deep = fc.tuple(fc.integer({ min: 10, max: 50_000 }), fc.boolean()).map(([depth, arrays]) => ({
+  const nested = fc.tuple(fc.integer({ min: 10, max: 50_000 }), fc.boolean()).map(([depth, arrays]) => ({
     contentType: 'application/json',
     payload: arrays
       ? `${'['.repeat(depth)}${']'.repeat(depth)}`
@@ -232,10 +298,11 @@ export function bodies(templates: Record<string, unknown>[]): fc.Arbitrary<Body>
     ),
     fc.option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined }),
   );
+  if (onlyShaped) return json(shaped);
   return fc.oneof(
     { weight: 6, arbitrary: json(shaped) },
     { weight: 2, arbitrary: json(anyJson) },
-    { weight: 1, arbitrary: deep },
+    { weight: 1, arbitrary: nested },
     {
       weight: 2,
       arbitrary: notJson.map(([payload, contentType]) => ({
@@ -376,6 +443,11 @@ export interface RequestSpace<Auth extends string> {
   /** Query parameter names worth trying. */
   queryNames?: readonly string[];
   auth: fc.Arbitrary<Auth>;
+  /**
+   * Deep: only the routes' own methods and paths, known path parameters, and JSON bodies made from
+   * the templates, so that most requests get past routing and authentication into the handlers.
+   */
+  deep?: boolean;
   /** How often a route is picked relative to the others (default 1 each). */
   weigh?: (route: Route) => number;
   /** Paths outside the routes, for 404s (other services' routes…). */
@@ -397,9 +469,10 @@ const OTHER_METHODS = [
 
 /** Requests over `space`: mostly its routes with their own method, sometimes another. */
 export function requests<Auth extends string>(space: RequestSpace<Auth>): fc.Arbitrary<FuzzRequest<Auth>> {
+  const deep = space.deep ?? false;
   const route = fc.oneof(
     {
-      weight: 12,
+      weight: deep ? 1 : 12,
       arbitrary: space.weigh
         ? fc.oneof(
             ...space.routes.map((route) => ({
@@ -410,7 +483,7 @@ export function requests<Auth extends string>(space: RequestSpace<Auth>): fc.Arb
         : fc.constantFrom(...space.routes),
     },
     {
-      weight: 1,
+      weight: deep ? 0 : 1,
       arbitrary: fc
         .tuple(
           fc.oneof(
@@ -432,7 +505,7 @@ export function requests<Auth extends string>(space: RequestSpace<Auth>): fc.Arb
     const key = `${route.method} ${route.url}`;
     let arbitrary = bodyCache.get(key);
     if (!arbitrary) {
-      const all = bodies([...(space.templates?.[key] ?? []), ...(space.templates?.['*'] ?? [])]);
+      const all = bodies([...(space.templates?.[key] ?? []), ...(space.templates?.['*'] ?? [])], deep);
       arbitrary = ['GET', 'HEAD', 'DELETE'].includes(route.method)
         ? fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: all })
         : all;
@@ -445,12 +518,15 @@ export function requests<Auth extends string>(space: RequestSpace<Auth>): fc.Arb
       route,
       otherMethod: fc.oneof(
         { weight: 5, arbitrary: fc.constant(null) },
-        { weight: 1, arbitrary: fc.constantFrom(...OTHER_METHODS.filter((m) => METHODS.includes(m))) },
+        {
+          weight: deep ? 0 : 1,
+          arbitrary: fc.constantFrom(...OTHER_METHODS.filter((m) => METHODS.includes(m))),
+        },
       ),
-      query: queries(space.queryNames ?? []),
+      query: deep ? fc.constant('') : queries(space.queryNames ?? []),
       trailing: fc.oneof(
         { weight: 8, arbitrary: fc.constant('') },
-        { weight: 1, arbitrary: fc.constantFrom('/', '//x', '/%00') },
+        { weight: deep ? 0 : 1, arbitrary: fc.constantFrom('/', '//x', '/%00') },
       ),
       auth: space.auth,
       headers: extraHeaders,
@@ -459,7 +535,17 @@ export function requests<Auth extends string>(space: RequestSpace<Auth>): fc.Arb
       const names = [...draft.route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1] ?? '');
       return fc
         .tuple(
-          fc.tuple(...names.map((name) => pathParameter(space.known?.[name] ?? []))),
+          fc.tuple(
+            ...names.map((name) => {
+              const known = space.known?.[name] ?? [];
+              return deep && known.length
+                ? fc.oneof(
+                    { weight: 9, arbitrary: fc.constantFrom(...known) },
+                    { weight: 1, arbitrary: pathParameter(known) },
+                  )
+                : pathParameter(known);
+            }),
+          ),
           bodiesOf(draft.route),
         )
         .map(([values, body]): FuzzRequest<Auth> => {
