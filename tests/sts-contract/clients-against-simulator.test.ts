@@ -443,3 +443,198 @@ describe('every failure gives its typed result', () => {
     client.close();
   });
 });
+
+/** The owner as the simulator's admin API names it: a structure by its office, anyone else by codice fiscale. */
+const ownerFor = (category: KitCategory) =>
+  category.owner.office
+    ? {
+        office: `${category.owner.office.regionCode}-${category.owner.office.aslCode}-${category.owner.office.ssaCode}`,
+      }
+    : { taxCode: category.owner.taxCode };
+
+describe('citizen reports (WS_Segnalazioni_Cittadino), for each kit user category', () => {
+  // The failures above leave accounts expired or locked: every kit account usable again.
+  beforeAll(async () => {
+    for (const category of KIT_CATEGORIES) {
+      await admin('POST', `users/${category.user}/password`, { password: category.password });
+    }
+  });
+
+  for (const category of KIT_CATEGORIES) {
+    it(category.category, async () => {
+      const client = clientFor(category);
+      const pincode = pincodeOf(category);
+      const sender = senderOf(category);
+      try {
+        const document = documentFor(category);
+        const inserted = value(await client.sendDocument({ encryptedPincode: pincode, sender, document }));
+        expect(inserted.outcome).toBe('accepted');
+
+        // Nothing reported yet: not found, nothing in the period.
+        const before = value(
+          await client.getCitizenReportDetail({ encryptedPincode: pincode, sender, documentId: document.id }),
+        );
+        expect(before).toMatchObject({ found: false, messages: [{ code: 'WS96' }] });
+        expect(
+          value(
+            await client.listCitizenReports({
+              encryptedPincode: pincode,
+              sender,
+              from: romeDay(),
+              to: romeDay(),
+            }),
+          ),
+        ).toMatchObject({ available: false, messages: [{ code: 'WS96' }] });
+
+        const seeded = await admin('POST', 'citizen-reports', {
+          owner: ownerFor(category),
+          document: document.id,
+          reports: ['Non ho mai ricevuto questa prestazione'],
+          lines: [{ expenseType: category.expenseType, amountReport: 'IMPORTO NON RICONOSCIUTO' }],
+        });
+        expect(seeded).toMatchObject({ status: 201, json: { documentHeld: true } });
+
+        const detail = value(
+          await client.getCitizenReportDetail({ encryptedPincode: pincode, sender, documentId: document.id }),
+        );
+        expect(detail).toEqual({
+          found: true,
+          messages: [{ code: '0', description: 'Operazione eseguita correttamente', type: '' }],
+          document: {
+            id: document.id,
+            paymentDate: document.paymentDate,
+            protocol: inserted.protocol,
+            fileName: 'SERVIZIO SINCRONO',
+            sentOn: romeDay(),
+            reports: ['Non ho mai ricevuto questa prestazione'],
+            lines: [
+              {
+                expenseType: category.expenseType,
+                amount: '120.50',
+                amountReport: 'IMPORTO NON RICONOSCIUTO',
+              },
+            ],
+            refundedLines: [],
+          },
+        });
+
+        const list = value(
+          await client.listCitizenReports({
+            encryptedPincode: pincode,
+            sender,
+            from: romeDay(),
+            to: romeDay(),
+          }),
+        );
+        if (!list.available) throw new Error('expected the period’s reports');
+        expect(list.file.entryName).toBe('report.csv');
+        const rows = list.file.rows.filter(
+          (row) => row.byColumn?.['NUMERO DOCUMENTO'] === document.id.number,
+        );
+        expect(
+          rows.map((row) => [row.byColumn?.OGGETTO, row.byColumn?.SEGNALAZIONE, row.byColumn?.IMPORTO]),
+        ).toEqual([
+          ['DOCUMENTO', 'Non ho mai ricevuto questa prestazione', ''],
+          ['VOCE DI SPESA', '', '120.50'],
+        ]);
+        expect(rows[0]!.raw).toContain(`;${inserted.protocol};`);
+      } finally {
+        client.close();
+      }
+    });
+  }
+
+  it('refused: another owner (110), a wrong pincode (104), a wrong password, a period the wrong way round (WS94)', async () => {
+    const client = clientFor(MEDICO);
+    const pincode = pincodeOf(MEDICO);
+    const documentId = documentFor(MEDICO).id;
+    const psychologist = KIT_CATEGORIES.find((c) => c.category.startsWith('psicologo'))!;
+    expect(
+      failure(
+        await client.getCitizenReportDetail({
+          encryptedPincode: pincode,
+          sender: senderOf(psychologist),
+          documentId,
+        }),
+      ),
+    ).toMatchObject({ kind: 'credential', code: '110' });
+    expect(
+      failure(
+        await client.listCitizenReports({
+          encryptedPincode: encryptPincode(encryptor, '0000000000'),
+          sender: senderOf(MEDICO),
+          from: '2026-01-01',
+          to: '2026-12-31',
+        }),
+      ),
+    ).toMatchObject({ kind: 'credential', code: '104' });
+    expect(
+      failure(
+        await client.listCitizenReports({
+          encryptedPincode: pincode,
+          sender: senderOf(MEDICO),
+          from: '2026-12-31',
+          to: '2026-01-01',
+        }),
+      ),
+    ).toMatchObject({ kind: 'request-rejected', code: 'WS94' });
+    client.close();
+
+    const wrong = clientFor(MEDICO, { password: 'wrong' });
+    expect(
+      failure(
+        await wrong.getCitizenReportDetail({
+          encryptedPincode: pincode,
+          sender: senderOf(MEDICO),
+          documentId,
+        }),
+      ),
+    ).toMatchObject({ kind: 'authentication', reason: 'authentication' });
+    wrong.close();
+    await admin('POST', `users/${MEDICO.user}/unlock`);
+  });
+
+  it('a report seeded on a document id the simulator does not hold comes back as given', async () => {
+    const client = clientFor(FARMACIA);
+    const documentId = { vatNumber: '00012345678', issueDate: '2025-12-20', device: 3, number: 'EXT-7' };
+    const seeded = await admin('POST', 'citizen-reports', {
+      owner: ownerFor(FARMACIA),
+      document: documentId,
+      filedOn: '2026-02-05',
+      refundedLines: [{ expenseType: 'FC', amount: '9.9', amountReport: 'RIMBORSO MAI RICEVUTO' }],
+      documentData: { paymentDate: '2025-12-20', protocol: '99251220000000009', fileName: 'farmacia.zip' },
+    });
+    expect(seeded).toMatchObject({ status: 201, json: { documentHeld: false } });
+    const detail = value(
+      await client.getCitizenReportDetail({
+        encryptedPincode: pincodeOf(FARMACIA),
+        sender: senderOf(FARMACIA),
+        documentId,
+      }),
+    );
+    expect(detail).toMatchObject({
+      found: true,
+      document: {
+        id: documentId,
+        paymentDate: '2025-12-20',
+        protocol: '99251220000000009',
+        fileName: 'farmacia.zip',
+        reports: [],
+        lines: [],
+        refundedLines: [{ expenseType: 'FC', amount: '9.90', amountReport: 'RIMBORSO MAI RICEVUTO' }],
+      },
+    });
+    const list = value(
+      await client.listCitizenReports({
+        encryptedPincode: pincodeOf(FARMACIA),
+        sender: senderOf(FARMACIA),
+        from: '2026-02-01',
+        to: '2026-02-28',
+      }),
+    );
+    expect(list.available && list.file.rows.map((row) => row.byColumn?.['NUMERO DOCUMENTO'])).toEqual([
+      'EXT-7',
+    ]);
+    client.close();
+  });
+});
