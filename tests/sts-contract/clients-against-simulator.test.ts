@@ -558,26 +558,18 @@ describe('citizen reports (WS_Segnalazioni_Cittadino), for each kit user categor
         }),
       ),
     ).toMatchObject({ kind: 'credential', code: '110' });
+    const list = (encryptedPincode: string, from: string, to: string) =>
+      client.listCitizenReports({ encryptedPincode, sender: senderOf(MEDICO), from, to });
     expect(
-      failure(
-        await client.listCitizenReports({
-          encryptedPincode: encryptPincode(encryptor, '0000000000'),
-          sender: senderOf(MEDICO),
-          from: '2026-01-01',
-          to: '2026-12-31',
-        }),
-      ),
-    ).toMatchObject({ kind: 'credential', code: '104' });
-    expect(
-      failure(
-        await client.listCitizenReports({
-          encryptedPincode: pincode,
-          sender: senderOf(MEDICO),
-          from: '2026-12-31',
-          to: '2026-01-01',
-        }),
-      ),
-    ).toMatchObject({ kind: 'request-rejected', code: 'WS94' });
+      failure(await list(encryptPincode(encryptor, '0000000000'), '2026-01-01', '2026-12-31')),
+    ).toMatchObject({
+      kind: 'credential',
+      code: '104',
+    });
+    expect(failure(await list(pincode, '2026-12-31', '2026-01-01'))).toMatchObject({
+      kind: 'request-rejected',
+      code: 'WS94',
+    });
     client.close();
 
     const wrong = clientFor(MEDICO, { password: 'wrong' });
