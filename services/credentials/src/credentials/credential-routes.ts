@@ -1,6 +1,7 @@
 import {
   INTERNAL_ROUTES,
   invalidRequest,
+  ProblemError,
   refusedCharacters,
   replaceRefusedCharacters,
   SERVICE_SCOPES,
@@ -74,6 +75,26 @@ async function runTest(service: CredentialService, context: CallContext, id: str
 }
 
 /**
+ * `?test=true` on a create or a change: the change is saved whatever the test says, so a test that
+ * may not run (paused, login budget spent, a password known to fail) is reported in the answer as
+ * `testRefused` (a problem), never as the status of an answer whose change did happen.
+ */
+async function testAfterChange(
+  service: CredentialService,
+  context: CallContext,
+  id: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  try {
+    return { test: await runTest(service, context, id, reply) };
+  } catch (error) {
+    if (!(error instanceof ProblemError) || error.status !== 409) throw error;
+    return { testRefused: error.toProblem(request.url) };
+  }
+}
+
+/**
  * Routes an operator or the gateway share: list, get, change, test. `contextOf` says who calls
  * (service token or CNS certificate) and so whose credentials they see.
  */
@@ -106,7 +127,7 @@ export function registerSharedCredentialRoutes(
       const context = contextOf(request);
       const result = await service.update(context, request.params.id, request.body);
       if (!(request.query as { test: boolean }).test) return result;
-      return { ...result, test: await runTest(service, context, request.params.id, reply) };
+      return { ...result, ...(await testAfterChange(service, context, request.params.id, request, reply)) };
     },
   );
   app.post(
@@ -130,7 +151,10 @@ export function registerInternalCredentialRoutes(
       const created = await service.create(context, request.body);
       void reply.code(201).header('location', `${INTERNAL_PREFIX}/${created.credential.id}`);
       if (!(request.query as { test: boolean }).test) return created;
-      return { ...created, test: await runTest(service, context, created.credential.id, reply) };
+      return {
+        ...created,
+        ...(await testAfterChange(service, context, created.credential.id, request, reply)),
+      };
     },
   );
   app.delete(
