@@ -2,6 +2,7 @@ import { configFragments } from '@sts/shared';
 import { z } from 'zod';
 import { DECRYPTION_MODES } from './crypto/field-decryptor.ts';
 import { CALENDAR_MODES } from './documents/document-intake.ts';
+import { pathList } from './key-pair-files.ts';
 import { DEFAULTS } from './simulator.ts';
 
 const flag = (fallback: boolean) =>
@@ -21,6 +22,7 @@ export const simulatorConfigSchema = z
     STS_SIM_KIT_USERS: flag(true),
     STS_SIM_USERS_FILE: z.string().min(1).optional(),
     STS_SIM_USERS: z.string().min(1).optional(),
+    /** One path, or a comma list paired by position with STS_SIM_PRIVATE_KEY_FILE (current first). */
     STS_SIM_CERTIFICATE_FILE: z.string().min(1).optional(),
     STS_SIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
     STS_SIM_DECRYPTION: z.enum(DECRYPTION_MODES).default(DEFAULTS.decryption.mode),
@@ -46,6 +48,14 @@ export const simulatorConfigSchema = z
   .refine((config) => !!config.STS_SIM_CERTIFICATE_FILE === !!config.STS_SIM_PRIVATE_KEY_FILE, {
     path: ['STS_SIM_PRIVATE_KEY_FILE'],
     message: 'STS_SIM_CERTIFICATE_FILE and STS_SIM_PRIVATE_KEY_FILE go together',
-  });
+  })
+  .refine(
+    (config) =>
+      pathList(config.STS_SIM_CERTIFICATE_FILE).length === pathList(config.STS_SIM_PRIVATE_KEY_FILE).length,
+    {
+      path: ['STS_SIM_PRIVATE_KEY_FILE'],
+      message: 'as many private key files as certificate files, paired by position (comma lists)',
+    },
+  );
 
 export type SimulatorConfig = z.infer<typeof simulatorConfigSchema>;

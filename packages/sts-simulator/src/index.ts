@@ -4,7 +4,7 @@ export type { DocumentCounter, StoredDocument } from './documents/document-archi
 export { MESSAGES, SIMULATOR_MESSAGES } from './documents/document-messages.ts';
 export { ANONYMOUS } from './faults/call-counters.ts';
 export { FAULT_KINDS, type FaultKind, type FaultSpec } from './faults/fault-injector.ts';
-export { loadConfiguredUsers, loadOrCreateKeyPair } from './key-pair-files.ts';
+export { loadConfiguredUsers, loadOrCreateKeyPair, loadOrCreateKeyPairs } from './key-pair-files.ts';
 export { OPERATIONS, type OperationName, PATH_PREFIXES, SERVICES } from './protocol/services.ts';
 export { MONTHLY_REPORT_HEADER } from './queries/query-handlers.ts';
 export { ERROR_DETAIL_CSV_HEADER } from './receipts/error-detail-handler.ts';

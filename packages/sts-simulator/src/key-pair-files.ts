@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateSanitelStandIn, parseSanitelCertificate } from '@sts/sts';
@@ -18,8 +19,18 @@ export function loadOrCreateKeyPair(files: { certificate: string; privateKey: st
   const haveKey = existsSync(files.privateKey);
   if (haveCertificate && haveKey) {
     const certificatePem = readFileSync(files.certificate, 'utf8');
-    parseSanitelCertificate(certificatePem, { source: files.certificate });
-    return { certificatePem, privateKeyPem: readFileSync(files.privateKey, 'utf8'), created: false };
+    const certificate = parseSanitelCertificate(certificatePem, { source: files.certificate });
+    const privateKeyPem = readFileSync(files.privateKey, 'utf8');
+    let matches = false;
+    try {
+      const publicKey = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
+      matches = publicKey.equals(certificate.publicKey.export({ type: 'spki', format: 'der' }));
+    } catch {
+      throw new Error(`${files.privateKey} is not a PEM private key`);
+    }
+    // A key that does not open what the certificate seals would refuse every client, silently.
+    if (!matches) throw new Error(`${files.privateKey} is not the private key of ${files.certificate}`);
+    return { certificatePem, privateKeyPem, created: false };
   }
   if (haveCertificate !== haveKey) {
     throw new Error(
@@ -33,6 +44,29 @@ export function loadOrCreateKeyPair(files: { certificate: string; privateKey: st
   writeFileSync(files.privateKey, generated.privateKeyPem, { mode: 0o600 });
   return { ...generated, created: true };
 }
+
+/**
+ * Several key pairs (a SanitelCF renewal: the current stand-in and the next, or the previous): the
+ * certificate and key files are paired by position, and each pair is loaded or generated as above.
+ * The first pair is the current one (the certificate `GET /__admin/certificate` serves).
+ */
+export function loadOrCreateKeyPairs(files: { certificates: string[]; privateKeys: string[] }) {
+  if (files.certificates.length !== files.privateKeys.length || files.certificates.length === 0) {
+    throw new Error(
+      `STS_SIM_CERTIFICATE_FILE and STS_SIM_PRIVATE_KEY_FILE: as many private key files (${files.privateKeys.length}) as certificate files (${files.certificates.length}), paired by position`,
+    );
+  }
+  return files.certificates.map((certificate, index) =>
+    loadOrCreateKeyPair({ certificate, privateKey: files.privateKeys[index]! }),
+  );
+}
+
+/** A comma-separated list of paths, blanks dropped. */
+export const pathList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 const usersSchema = z.array(simulatorUserSchema);
 

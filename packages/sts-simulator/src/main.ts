@@ -3,7 +3,7 @@ import { createLogger, createShutdown, loadConfigOrExit } from '@sts/shared';
 import { parseSanitelCertificate } from '@sts/sts';
 import { generateAdminToken, loadOrCreateAdminToken } from './admin/admin-token.ts';
 import { simulatorConfigSchema } from './config.ts';
-import { loadConfiguredUsers, loadOrCreateKeyPair } from './key-pair-files.ts';
+import { loadConfiguredUsers, loadOrCreateKeyPairs, pathList } from './key-pair-files.ts';
 import { buildSimulator } from './simulator.ts';
 
 const config = loadConfigOrExit(simulatorConfigSchema);
@@ -18,7 +18,7 @@ const adminTokenFile =
 let admin: { token: string; source: 'configured' | 'file' | 'generated'; file?: string };
 
 let users: ReturnType<typeof loadConfiguredUsers>;
-let keyPair: ReturnType<typeof loadOrCreateKeyPair> | undefined;
+let keyPairs: ReturnType<typeof loadOrCreateKeyPairs> | undefined;
 try {
   if (config.STS_SIM_ADMIN_TOKEN) {
     admin = { token: config.STS_SIM_ADMIN_TOKEN, source: 'configured' };
@@ -29,11 +29,12 @@ try {
     admin = { token: generateAdminToken(), source: 'generated' };
   }
   users = loadConfiguredUsers({ file: config.STS_SIM_USERS_FILE, inline: config.STS_SIM_USERS });
-  keyPair =
+  // Comma lists paired by position: the current key pair first, then e.g. a renewal's next one.
+  keyPairs =
     config.STS_SIM_CERTIFICATE_FILE && config.STS_SIM_PRIVATE_KEY_FILE
-      ? loadOrCreateKeyPair({
-          certificate: config.STS_SIM_CERTIFICATE_FILE,
-          privateKey: config.STS_SIM_PRIVATE_KEY_FILE,
+      ? loadOrCreateKeyPairs({
+          certificates: pathList(config.STS_SIM_CERTIFICATE_FILE),
+          privateKeys: pathList(config.STS_SIM_PRIVATE_KEY_FILE),
         })
       : undefined;
 } catch (error) {
@@ -46,7 +47,7 @@ const simulator = await buildSimulator({
   ...(config.STS_SIM_KIT_DIR ? { kitDir: config.STS_SIM_KIT_DIR } : {}),
   includeKitUsers: config.STS_SIM_KIT_USERS,
   users,
-  ...(keyPair ? { keyPair } : {}),
+  ...(keyPairs ? { keyPair: keyPairs[0]!, moreKeyPairs: keyPairs.slice(1) } : {}),
   decryption: { mode: config.STS_SIM_DECRYPTION, sampleEvery: config.STS_SIM_DECRYPTION_SAMPLE_EVERY },
   schemaValidation: config.STS_SIM_SCHEMA_VALIDATION,
   validationWorkers: config.STS_SIM_VALIDATION_WORKERS,
@@ -65,15 +66,23 @@ shutdown.register('http', () => simulator.app.close());
 shutdown.onSignals();
 
 const address = await simulator.app.listen({ host: config.HOST, port: config.PORT });
-const certificate = parseSanitelCertificate(simulator.certificatePem, { source: 'stand-in' });
+const certificates = simulator.keyPairs.map((pair, index) =>
+  parseSanitelCertificate(pair.certificatePem, {
+    source: index === 0 ? 'stand-in' : `stand-in ${index + 1}`,
+  }),
+);
 logger.info(
   {
     address,
     users: simulator.users.list().length,
-    certificate: {
+    certificates: certificates.map((certificate, index) => ({
       fingerprintSha256: certificate.fingerprintSha256,
-      generated: keyPair?.created ?? !keyPair,
-    },
+      serialNumber: certificate.serialNumber,
+      validFrom: certificate.validFrom,
+      validTo: certificate.validTo,
+      current: index === 0,
+      generated: keyPairs?.[index]?.created ?? !keyPairs,
+    })),
     decryption: simulator.decryptor.settings(),
     calendar: config.STS_SIM_CALENDAR,
     stateFile: config.STS_SIM_STATE_FILE ?? null,

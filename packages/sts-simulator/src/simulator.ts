@@ -47,6 +47,11 @@ export interface SimulatorOptions {
   users?: SimulatorUserInput[];
   /** The stand-in SanitelCF key pair; generated when absent. */
   keyPair?: { certificatePem: string; privateKeyPem: string };
+  /**
+   * Further key pairs whose ciphertexts are accepted too: a renewal's next certificate (or the
+   * previous one). Each encrypted field is decrypted with whichever key matches.
+   */
+  moreKeyPairs?: { certificatePem: string; privateKeyPem: string }[];
   decryption?: Partial<DecryptionSettings>;
   /** Validate requests and uploaded files against the XSDs (default true). */
   schemaValidation?: boolean;
@@ -92,6 +97,8 @@ export interface Simulator {
   /** The stand-in SanitelCF certificate (PEM) clients must encrypt with; also at `GET /__admin/certificate`. */
   certificatePem: string;
   privateKeyPem: string;
+  /** Every key pair it decrypts with: `keyPair` (the one above) first, then `moreKeyPairs`. */
+  keyPairs: { certificatePem: string; privateKeyPem: string }[];
   /** What `/__admin/` needs, as `Authorization: Bearer <token>` or `x-admin-token`. */
   adminToken: string;
   users: UserDirectory;
@@ -125,6 +132,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const clock = options.clock ?? systemClock;
   const kitDir = options.kitDir ?? stsKitDir();
   const keyPair = options.keyPair ?? generateSanitelStandIn({ clock });
+  const keyPairs = [keyPair, ...(options.moreKeyPairs ?? [])];
   const settings = { processingDelayMs: options.processingDelayMs ?? DEFAULTS.processingDelayMs };
   const maxUncompressedBytes = options.maxUncompressedBytes ?? DEFAULTS.maxUncompressedBytes;
   const publicUrl = options.publicUrl === undefined ? undefined : publicBaseUrl(options.publicUrl);
@@ -137,7 +145,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const knownCiphertexts = new Map<string, string | null>(kit?.ciphertexts ?? []);
   for (const sample of KIT_SAMPLE_CIPHERTEXTS) knownCiphertexts.set(sample.ciphertext, sample.plaintext);
   const decryptor = createFieldDecryptor({
-    privateKeyPem: keyPair.privateKeyPem,
+    privateKeyPem: keyPairs.map((pair) => pair.privateKeyPem),
     settings: { ...DEFAULTS.decryption, ...options.decryption },
     knownCiphertexts,
   });
@@ -250,6 +258,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     app,
     certificatePem: keyPair.certificatePem,
     privateKeyPem: keyPair.privateKeyPem,
+    keyPairs,
     adminToken,
     users,
     archive,

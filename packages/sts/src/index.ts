@@ -1,6 +1,7 @@
 export * from './calendar/deadline-check.ts';
 export * from './calendar/sts-calendar.ts';
 export * from './crypto/sanitel-certificate.ts';
+export * from './crypto/sanitel-certificate-set.ts';
 export * from './crypto/sanitel-crypto-error.ts';
 export * from './crypto/sanitel-decryptor.ts';
 export * from './crypto/sanitel-encryptor.ts';

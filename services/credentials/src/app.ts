@@ -22,6 +22,7 @@ import {
 import { type CredentialPolicy, createCredentialService } from './credentials/credential-service.ts';
 import type { Environment } from './credentials/credential-validation.ts';
 import { createExpiryMonitor } from './credentials/expiry-monitor.ts';
+import type { SanitelCertificatesConfig } from './credentials/sanitel-certificate-monitor.ts';
 import { createDatabase } from './db/database.ts';
 import { createCredentialEvents } from './events/credential-events.ts';
 import { type CredentialMetrics, createCredentialMetrics } from './health/credential-metrics.ts';
@@ -49,6 +50,11 @@ export interface CredentialsDeps {
   keyring: Keyring;
   /** SanitelCF encryptors per environment (the test one may be the simulator's stand-in). */
   sanitel: Record<Environment, SanitelEncryptor>;
+  /**
+   * The SanitelCF certificates behind those encryptors, watched by the expiry monitor (logs and
+   * warnings) and the `credentials_sanitel_certificate_days_left` gauge; not watched when absent.
+   */
+  sanitelCertificates?: SanitelCertificatesConfig;
   stsClientFactory: StsClientFactory;
   serviceTokens: ServiceTokenVerifier;
   policy?: Partial<CredentialPolicy>;
@@ -134,7 +140,9 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
     events,
     metrics,
     warningDays: policy.expiryWarningDays,
+    ...(deps.sanitelCertificates ? { sanitel: deps.sanitelCertificates } : {}),
   });
+  if (deps.sanitelCertificates) metrics.watchSanitelCertificates(deps.sanitelCertificates.sets, clock);
   registerBackgroundTask(
     app,
     {

@@ -7,6 +7,13 @@ const commaList = z.string().transform((text) =>
     .map((item) => item.trim())
     .filter(Boolean),
 );
+/** Paths separated by commas or line ends, blanks dropped. */
+const fileList = z.string().transform((text) =>
+  text
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 const dayList = z
   .string()
   .regex(/^\s*\d{1,3}(\s*,\s*\d{1,3})*\s*$/, 'must be a comma list of days, e.g. 14,7,3,1')
@@ -37,10 +44,19 @@ export const credentialsConfigSchema = z.object({
   ...serviceTokenConfigFragment,
   SERVICE_TOKEN_TRUSTED_ISSUERS: commaList.default(['gateway', 'submitter']),
 
-  // The SanitelCF certificate pincodes are encrypted with; the test environment may use another
-  // (the simulator's stand-in). Defaults: the kit's certificate, outside production only.
+  // The SanitelCF certificates pincodes are encrypted with: the one in use and, during a renewal,
+  // its successor (docs/sanitel-certificate-renewal.md). `…_FILES` lists several (commas or line
+  // ends); `…_FILE`, one, is kept for compatibility, and both may be set: every file listed counts.
+  // Each encryption uses the newest certificate valid at that moment. The test environment may use
+  // others (the simulator's stand-ins); it defaults to the production ones. Default: the kit's
+  // certificate, with CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true only.
   SANITEL_CERTIFICATE_FILE: z.string().min(1).optional(),
+  SANITEL_CERTIFICATE_FILES: fileList.optional(),
   SANITEL_TEST_CERTIFICATE_FILE: z.string().min(1).optional(),
+  SANITEL_TEST_CERTIFICATE_FILES: fileList.optional(),
+  // Days before the expiry of the SanitelCF certificate in use at which to warn (and on the day),
+  // unless a successor is configured; past renewals were published 2.5 to 5 weeks ahead.
+  SANITEL_CERTIFICATE_WARNING_DAYS: dayList.default([45, 30, 14, 7, 3, 1]),
 
   // Where the STS lives, per environment (the simulator's address in development).
   STS_TEST_BASE_URL: z.url().default('https://invioSS730pTest.sanita.finanze.it'),

@@ -31,7 +31,7 @@ describe('development fallbacks', () => {
         'CREDENTIALS_MASTER_KEYS or CREDENTIALS_MASTER_KEYS_FILE',
         'CREDENTIALS_ACTIVE_MASTER_KEY',
         'SERVICE_TOKEN_KEYS or SERVICE_TOKEN_KEYS_FILE',
-        'SANITEL_CERTIFICATE_FILE',
+        'SANITEL_CERTIFICATE_FILES or SANITEL_CERTIFICATE_FILE',
       ]);
       expect(error.message).toContain('CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true');
     }
@@ -41,6 +41,10 @@ describe('development fallbacks', () => {
     const config = resolve({ NODE_ENV: 'development', CREDENTIALS_ALLOW_DEVELOPMENT_KEYS: 'true' });
     expect(config.CREDENTIALS_ACTIVE_MASTER_KEY).toBe('dev');
     expect(config.SANITEL_CERTIFICATE_FILE).toMatch(/SanitelCF_.*\.pem$/);
+    expect(config.sanitelCertificateFiles).toEqual({
+      production: [config.SANITEL_CERTIFICATE_FILE],
+      test: [config.SANITEL_CERTIFICATE_FILE],
+    });
     expect(config.developmentWarnings.join('\n')).toMatch(/PUBLIC development values/);
     const keys = parseServiceTokenKeys(config.SERVICE_TOKEN_KEYS!);
     expect(keys.map(({ issuer, scopes }) => ({ issuer, scopes }))).toEqual([
@@ -73,5 +77,38 @@ describe('development fallbacks', () => {
       SANITEL_CERTIFICATE_FILE: '/etc/sts/sanitel.pem',
       developmentWarnings: [],
     });
+  });
+
+  it('list several SanitelCF certificates: the old single file and the list together, test defaulting to production', () => {
+    const secret = randomBytes(32).toString('base64');
+    const keys = {
+      CREDENTIALS_MASTER_KEYS: `v1:${secret}`,
+      CREDENTIALS_ACTIVE_MASTER_KEY: 'v1',
+      SERVICE_TOKEN_KEYS: `gw:gateway:credentials:manage:${secret}`,
+    };
+    expect(
+      resolve({
+        ...keys,
+        SANITEL_CERTIFICATE_FILE: '/etc/sts/SanitelCF-2024.pem',
+        SANITEL_CERTIFICATE_FILES: '/etc/sts/SanitelCF-2027.cer, /etc/sts/SanitelCF-2024.pem',
+      }).sanitelCertificateFiles,
+    ).toEqual({
+      production: ['/etc/sts/SanitelCF-2024.pem', '/etc/sts/SanitelCF-2027.cer'],
+      test: ['/etc/sts/SanitelCF-2024.pem', '/etc/sts/SanitelCF-2027.cer'],
+    });
+    expect(
+      resolve({
+        ...keys,
+        SANITEL_CERTIFICATE_FILES: '/etc/sts/a.pem\n/etc/sts/b.pem',
+        SANITEL_TEST_CERTIFICATE_FILES: '/sim/current.pem,/sim/next.pem',
+      }).sanitelCertificateFiles,
+    ).toEqual({
+      production: ['/etc/sts/a.pem', '/etc/sts/b.pem'],
+      test: ['/sim/current.pem', '/sim/next.pem'],
+    });
+    // A list of nothing is no certificate.
+    expect(
+      configErrorOf({ ...keys, SANITEL_CERTIFICATE_FILES: ' , ' }).issues.map((issue) => issue.variable),
+    ).toEqual(['SANITEL_CERTIFICATE_FILES or SANITEL_CERTIFICATE_FILE']);
   });
 });

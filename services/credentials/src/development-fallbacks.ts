@@ -8,8 +8,9 @@ import type { CredentialsConfig } from './config.ts';
  * With `CREDENTIALS_ALLOW_DEVELOPMENT_KEYS=true` (and only then), a missing secret gets a stand-in
  * so the service starts on a developer machine (`./run start`, docker compose): a master key and
  * one service token key per caller derived from fixed, public phrases, and the kit's SanitelCF
- * certificate. Each is announced with a warning at boot. Without the flag every one of them must be
- * configured, whatever NODE_ENV says, and boot stops naming each missing variable; the flag itself
+ * certificate (when neither SANITEL_CERTIFICATE_FILE nor SANITEL_CERTIFICATE_FILES is set). Each
+ * is announced with a warning at boot. Without the flag every one of them must be configured,
+ * whatever NODE_ENV says, and boot stops naming each missing variable; the flag itself
  * is refused in production.
  */
 export function developmentFallbacks(config: CredentialsConfig) {
@@ -61,8 +62,8 @@ export function developmentFallbacks(config: CredentialsConfig) {
       warnings.push('DEVELOPMENT service token keys in use (public): anyone can mint tokens');
     }
   }
-  if (!config.SANITEL_CERTIFICATE_FILE) {
-    if (!allowed) required('SANITEL_CERTIFICATE_FILE');
+  if (!config.SANITEL_CERTIFICATE_FILE && !config.SANITEL_CERTIFICATE_FILES?.length) {
+    if (!allowed) required('SANITEL_CERTIFICATE_FILES or SANITEL_CERTIFICATE_FILE');
     else {
       resolved.SANITEL_CERTIFICATE_FILE = join(
         stsKitDir(),
@@ -75,10 +76,21 @@ export function developmentFallbacks(config: CredentialsConfig) {
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
+  const production = certificateFiles(resolved.SANITEL_CERTIFICATE_FILE, resolved.SANITEL_CERTIFICATE_FILES);
+  const test = certificateFiles(
+    resolved.SANITEL_TEST_CERTIFICATE_FILE,
+    resolved.SANITEL_TEST_CERTIFICATE_FILES,
+  );
   return {
     ...resolved,
     CREDENTIALS_ACTIVE_MASTER_KEY: resolved.CREDENTIALS_ACTIVE_MASTER_KEY!,
-    SANITEL_CERTIFICATE_FILE: resolved.SANITEL_CERTIFICATE_FILE!,
+    /** Every SanitelCF certificate file per environment; the test environment defaults to production's. */
+    sanitelCertificateFiles: { production, test: test.length > 0 ? test : production },
     developmentWarnings: warnings,
   };
 }
+
+/** The old single-file variable and the list together, each path once. */
+const certificateFiles = (file: string | undefined, files: string[] | undefined) => [
+  ...new Set([...(file ? [file] : []), ...(files ?? [])]),
+];

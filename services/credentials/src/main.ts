@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServiceTokenVerifier, loadServiceTokenKeys, startService } from '@sts/shared';
-import { createSanitelEncryptor, loadSanitelCertificate } from '@sts/sts';
+import { createSanitelEncryptor, loadSanitelCertificates } from '@sts/sts';
 import { buildApp } from './app.ts';
 import { type CredentialsConfig, credentialsConfigSchema } from './config.ts';
 import { credentialsMigrations } from './db/migrations.ts';
@@ -18,8 +18,13 @@ await startService({
   configSchema: credentialsConfigSchema,
   completeConfig: developmentFallbacks,
   migrations: credentialsMigrations,
-  buildApp: ({ config, logger, pool, redis }) =>
-    buildApp({
+  buildApp: ({ config, logger, pool, redis }) => {
+    // Every configured SanitelCF certificate; each encryption uses the newest valid one.
+    const sanitelSets = {
+      production: loadSanitelCertificates(config.sanitelCertificateFiles.production),
+      test: loadSanitelCertificates(config.sanitelCertificateFiles.test),
+    };
+    return buildApp({
       logger,
       pool,
       redis,
@@ -33,10 +38,19 @@ await startService({
         redis,
       }),
       sanitel: {
-        production: createSanitelEncryptor(loadSanitelCertificate(config.SANITEL_CERTIFICATE_FILE)),
-        test: createSanitelEncryptor(
-          loadSanitelCertificate(config.SANITEL_TEST_CERTIFICATE_FILE ?? config.SANITEL_CERTIFICATE_FILE),
-        ),
+        production: createSanitelEncryptor(sanitelSets.production),
+        test: createSanitelEncryptor(sanitelSets.test),
+      },
+      sanitelCertificates: {
+        sets: sanitelSets,
+        warningDays: config.SANITEL_CERTIFICATE_WARNING_DAYS,
+        configuration: {
+          production: 'SANITEL_CERTIFICATE_FILES',
+          test:
+            config.SANITEL_TEST_CERTIFICATE_FILE || config.SANITEL_TEST_CERTIFICATE_FILES?.length
+              ? 'SANITEL_TEST_CERTIFICATE_FILES'
+              : 'SANITEL_CERTIFICATE_FILES',
+        },
       },
       metrics: createCredentialMetrics(),
       policy: {
@@ -58,7 +72,8 @@ await startService({
         responseTimeoutMs: config.STS_RESPONSE_TIMEOUT_MS,
       }),
       ...operatorTls(config),
-    }),
+    });
+  },
 });
 
 /** Mutual TLS for operators' CNS cards, when all three files are configured. */

@@ -33,18 +33,54 @@ export interface FieldDecryptor {
   settings(): DecryptionSettings;
   configure(settings: Partial<DecryptionSettings>): void;
   stats(): { decrypted: number; unchecked: number; failed: number };
+  /** Fields decrypted by each key, in the order the keys were given (kit ciphertexts not counted). */
+  decryptedByKey(): number[];
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+
 export function createFieldDecryptor(options: {
-  privateKeyPem: string;
+  /**
+   * The stand-in private key (PEM), or several: the current one first, then those of other
+   * certificates clients may still or already encrypt with (a renewal's previous or next). A field
+   * is decrypted with whichever key matches.
+   */
+  privateKeyPem: string | readonly string[];
   settings: DecryptionSettings;
   /** Ciphertexts of the official kit, made with the real key: plaintext, or null when unknown. */
   knownCiphertexts: ReadonlyMap<string, string | null>;
 }): FieldDecryptor {
-  const decryptor = createSanitelDecryptor(options.privateKeyPem);
+  const keys = typeof options.privateKeyPem === 'string' ? [options.privateKeyPem] : options.privateKeyPem;
+  if (keys.length === 0) throw new Error('createFieldDecryptor: at least one private key');
+  const decryptors = keys.map((key) => createSanitelDecryptor(key));
   let settings = { ...options.settings };
   let seen = 0;
   const counts = { decrypted: 0, unchecked: 0, failed: 0 };
+  const byKey = decryptors.map(() => 0);
+
+  /**
+   * Tries each key in turn. A wrong RSA key passes the PKCS#1 v1.5 padding check about once in
+   * 65,000 blocks, and then yields bytes that are not text: a plaintext of printable ASCII (every
+   * field the STS encrypts) is taken at once, anything else only if no key gives better.
+   */
+  const decryptWithAnyKey = (ciphertext: string): string | undefined => {
+    let fallback: { value: string; index: number } | undefined;
+    for (const [index, decryptor] of decryptors.entries()) {
+      let value: string;
+      try {
+        value = decryptor.decrypt(ciphertext);
+      } catch {
+        continue;
+      }
+      if (PRINTABLE_ASCII.test(value) || decryptors.length === 1) {
+        byKey[index]!++;
+        return value;
+      }
+      fallback ??= { value, index };
+    }
+    if (fallback) byKey[fallback.index]!++;
+    return fallback?.value;
+  };
 
   return {
     decrypt(ciphertext) {
@@ -61,14 +97,13 @@ export function createFieldDecryptor(options: {
         counts.decrypted++;
         return known === null ? { kind: 'opaque' } : { kind: 'plain', value: known };
       }
-      try {
-        const value = decryptor.decrypt(ciphertext);
-        counts.decrypted++;
-        return { kind: 'plain', value };
-      } catch {
+      const value = decryptWithAnyKey(ciphertext);
+      if (value === undefined) {
         counts.failed++;
         return { kind: 'failed' };
       }
+      counts.decrypted++;
+      return { kind: 'plain', value };
     },
     settings: () => ({ ...settings }),
     configure(next) {
@@ -76,5 +111,6 @@ export function createFieldDecryptor(options: {
       seen = 0;
     },
     stats: () => ({ ...counts }),
+    decryptedByKey: () => [...byKey],
   };
 }

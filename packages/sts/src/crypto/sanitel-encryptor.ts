@@ -1,5 +1,6 @@
 import { constants, type KeyObject, publicEncrypt } from 'node:crypto';
 import type { EncryptedTaxCode } from '../documents/expense-document.ts';
+import type { SanitelCertificateSet } from './sanitel-certificate-set.ts';
 import { SanitelCryptoError } from './sanitel-crypto-error.ts';
 
 /**
@@ -20,12 +21,17 @@ const TAX_CODE = /^(?:[A-Z0-9]{16}|[0-9]{11})$/;
 const PINCODE = /^[0-9]{10}$/;
 
 /**
- * `cert` is a loaded SanitelCF certificate (or anything carrying its RSA public key). The input is
- * encrypted exactly as given, so the encryptor refuses what would silently encrypt the wrong bytes:
- * empty input, leading/trailing whitespace or newlines, anything but printable ASCII, and input too
- * long for the key. Errors never repeat the input.
+ * `cert` is a loaded SanitelCF certificate (or anything carrying its RSA public key), or a set of
+ * certificates: then each encryption uses the one the set chooses at that moment (the newest valid
+ * one, `SanitelCertificateSet.choose`), so a renewal configured ahead takes over on its own. The
+ * input is encrypted exactly as given, so the encryptor refuses what would silently encrypt the
+ * wrong bytes: empty input, leading/trailing whitespace or newlines, anything but printable ASCII,
+ * and input too long for the key. Errors never repeat the input.
  */
-export function createSanitelEncryptor(cert: { readonly publicKey: KeyObject }): SanitelEncryptor {
+export function createSanitelEncryptor(
+  cert: { readonly publicKey: KeyObject } | SanitelCertificateSet,
+): SanitelEncryptor {
+  if ('choose' in cert) return createSetEncryptor(cert);
   const key = cert.publicKey;
   const modulusLength = key.asymmetricKeyDetails?.modulusLength;
   if (key.asymmetricKeyType !== 'rsa' || modulusLength === undefined) {
@@ -49,6 +55,14 @@ export function createSanitelEncryptor(cert: { readonly publicKey: KeyObject }):
         Buffer.from(plain, 'latin1'),
       ).toString('base64');
     },
+  };
+}
+
+/** One encryptor per certificate of the set, made once; the choice is made per encryption. */
+function createSetEncryptor(set: SanitelCertificateSet): SanitelEncryptor {
+  const encryptors = new Map(set.certificates.map((c) => [c, createSanitelEncryptor(c)]));
+  return {
+    encrypt: (plain: string) => encryptors.get(set.choose().certificate)!.encrypt(plain),
   };
 }
 

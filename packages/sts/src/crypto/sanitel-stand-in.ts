@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 
 /** Distinguished-name parts of the stand-in certificate; the defaults say plainly that it is not the real one. */
@@ -18,6 +18,11 @@ export interface SanitelStandInOptions {
   /** Defaults to three years after `validFrom`, like the real issues. */
   validTo?: Date;
   clock?: () => Date;
+  /**
+   * Certify this RSA private key (PEM) instead of a new one: a renewal that keeps the key, as every
+   * real SanitelCF renewal so far has (docs/protocol.md §2.3). `modulusLength` is then ignored.
+   */
+  privateKeyPem?: string;
 }
 
 /** A certificate and its private key, both PEM (certificate X.509, key PKCS#8). */
@@ -41,7 +46,9 @@ const DEFAULT_SUBJECT: Required<SanitelStandInSubject> = {
  */
 export function generateSanitelStandIn(options: SanitelStandInOptions = {}): SanitelStandIn {
   const modulusLength = options.modulusLength ?? 1024;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength, publicExponent: 0x10001 });
+  const privateKey = options.privateKeyPem
+    ? createPrivateKey(options.privateKeyPem)
+    : generateKeyPairSync('rsa', { modulusLength, publicExponent: 0x10001 }).privateKey;
   const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string);
 
   const validFrom = options.validFrom ?? (options.clock ?? (() => new Date()))();

@@ -6,6 +6,10 @@ import type { CredentialEvents } from '../events/credential-events.ts';
 import type { CredentialMetrics } from '../health/credential-metrics.ts';
 import { isUsable } from './credential-view.ts';
 import { type CredentialRow, credentialsTable } from './credentials-table.ts';
+import {
+  createSanitelCertificateMonitor,
+  type SanitelCertificatesConfig,
+} from './sanitel-certificate-monitor.ts';
 
 const DAY_MS = 86_400_000;
 const ACTOR = { kind: 'system', id: 'expiry-monitor' } as const;
@@ -18,16 +22,23 @@ export interface ExpiryMonitorDeps {
   metrics: CredentialMetrics;
   /** Days before the expected expiry at which to warn, e.g. [14, 7, 3, 1]; 0 is added (the day itself). */
   warningDays: readonly number[];
+  /** The SanitelCF certificates to watch too (sanitel-certificate-monitor.ts); none when absent. */
+  sanitel?: SanitelCertificatesConfig;
 }
 
 /**
  * Warns before passwords (expected expiry) and client certificates (notAfter) run out: once per
- * threshold, each an event, a metric and an audit line. A password inside the window turns the
+ * threshold, each an event, a metric and an audit line. With `sanitel`, also before the SanitelCF
+ * certificate in use runs out (a log line and a metric: it is the service's configuration, not a
+ * clinic's credential). A password inside the window turns the
  * credential `password_expiring` (still usable); an expired client certificate makes it `invalid`.
  * Safe with several replicas: a warning is claimed with a conditional UPDATE, so only one sends it.
  */
 export function createExpiryMonitor(deps: ExpiryMonitorDeps) {
   const { db, clock, events, metrics } = deps;
+  const sanitel = deps.sanitel
+    ? createSanitelCertificateMonitor({ logger: deps.logger, clock, metrics, config: deps.sanitel })
+    : undefined;
   const thresholds = [...new Set([...deps.warningDays, 0])].sort((a, b) => b - a);
   const widest = thresholds[0] ?? 0;
 
@@ -163,7 +174,13 @@ export function createExpiryMonitor(deps: ExpiryMonitorDeps) {
 
   return {
     /** One pass over the credentials inside a warning window; returns how many warnings went out. */
-    async runOnce(): Promise<{ passwordWarnings: number; certificateWarnings: number }> {
+    async runOnce(): Promise<{
+      passwordWarnings: number;
+      certificateWarnings: number;
+      sanitelWarnings?: number;
+    }> {
+      // First, as it needs no database: a database outage must not silence it.
+      const sanitelWarnings = sanitel?.runOnce();
       const now = clock();
       const horizon = new Date(now.getTime() + widest * DAY_MS);
       const passwords = await db
@@ -193,7 +210,11 @@ export function createExpiryMonitor(deps: ExpiryMonitorDeps) {
       if (passwordWarnings + certificateWarnings > 0) {
         deps.logger.info({ passwordWarnings, certificateWarnings }, 'expiry warnings sent');
       }
-      return { passwordWarnings, certificateWarnings };
+      return {
+        passwordWarnings,
+        certificateWarnings,
+        ...(sanitelWarnings === undefined ? {} : { sanitelWarnings }),
+      };
     },
   };
 }

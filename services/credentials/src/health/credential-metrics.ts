@@ -1,4 +1,5 @@
 import { createServiceRegistry } from '@sts/shared';
+import type { SanitelCertificateSet } from '@sts/sts';
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { credentialsTable } from '../credentials/credentials-table.ts';
@@ -16,6 +17,8 @@ export interface CredentialMetrics {
   readGaugesFrom(db: Queryable, clock: () => Date): void;
   /** How the gauge of logins with a spent budget is read at each scrape. */
   countSpentLoginsWith(count: () => Promise<number>): void;
+  /** The SanitelCF certificates per environment, for the gauge of days left on the one in use. */
+  watchSanitelCertificates(sets: Partial<Record<string, SanitelCertificateSet>>, clock: () => Date): void;
 }
 
 const COUNTERS = {
@@ -32,7 +35,7 @@ const COUNTERS = {
     labelNames: ['applied'],
   },
   credentials_expiry_warnings_total: {
-    help: 'Expiry warnings raised, by what expires (password, certificate) and threshold in days.',
+    help: 'Expiry warnings raised, by what expires (password, certificate: a client certificate, sanitel-certificate: the SanitelCF certificate in use, days 0 once none is valid) and threshold in days.',
     labelNames: ['days', 'what'],
   },
   credentials_events_publish_failures_total: {
@@ -128,6 +131,25 @@ export function createCredentialMetrics(
     },
   });
 
+  let sanitel: { sets: Partial<Record<string, SanitelCertificateSet>>; clock: () => Date } | undefined;
+  new Gauge({
+    name: 'credentials_sanitel_certificate_days_left',
+    help: 'Days until the SanitelCF certificate in use (the newest valid one configured) expires, negative once it has, per environment; serial and basis (valid, expired, not-yet-valid) as labels.',
+    labelNames: ['basis', 'environment', 'serial'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (!sanitel) return;
+      const now = sanitel.clock();
+      for (const [environment, set] of Object.entries(sanitel.sets)) {
+        if (!set) continue;
+        const { certificate, basis } = set.choose(now);
+        const days = Math.floor((certificate.validTo.getTime() - now.getTime()) / 86_400_000);
+        this.set({ basis, environment, serial: certificate.serialNumber }, days);
+      }
+    },
+  });
+
   return {
     registry,
     increment(name, labels = {}) {
@@ -138,6 +160,9 @@ export function createCredentialMetrics(
     },
     countSpentLoginsWith(count) {
       spentLogins = count;
+    },
+    watchSanitelCertificates(sets, clock) {
+      sanitel = { sets, clock };
     },
   };
 }
