@@ -30,6 +30,7 @@ export const simulatorConfigSchema = z
     STS_SIM_SCHEMA_VALIDATION: flag(true),
     STS_SIM_VALIDATION_WORKERS: positiveInt(DEFAULTS.validationWorkers),
     STS_SIM_PROCESSING_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULTS.processingDelayMs),
+    STS_SIM_RECEIPT_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULTS.receiptDelayMs),
     STS_SIM_MAX_FILE_BYTES: positiveInt(DEFAULTS.maxFileBytes),
     STS_SIM_MAX_UNCOMPRESSED_BYTES: positiveInt(DEFAULTS.maxUncompressedBytes),
     STS_SIM_BODY_LIMIT_BYTES: positiveInt(DEFAULTS.bodyLimitBytes),

@@ -52,6 +52,7 @@ const simulator = await buildSimulator({
   schemaValidation: config.STS_SIM_SCHEMA_VALIDATION,
   validationWorkers: config.STS_SIM_VALIDATION_WORKERS,
   processingDelayMs: config.STS_SIM_PROCESSING_DELAY_MS,
+  receiptDelayMs: config.STS_SIM_RECEIPT_DELAY_MS,
   maxFileBytes: config.STS_SIM_MAX_FILE_BYTES,
   maxUncompressedBytes: config.STS_SIM_MAX_UNCOMPRESSED_BYTES,
   bodyLimitBytes: config.STS_SIM_BODY_LIMIT_BYTES,

@@ -59,6 +59,11 @@ export interface SimulatorOptions {
   validationWorkers?: number;
   /** Time from reception to the outcome of an upload (default 3000 ms). */
   processingDelayMs?: number;
+  /**
+   * Time from the end of processing until DettaglioErrori and RicevutaPdf give the receipt; until then
+   * they answer WS15 "not ready yet" (default 0: at once).
+   */
+  receiptDelayMs?: number;
   /** Larger zips get 108 (default 5 MiB). */
   maxFileBytes?: number;
   /**
@@ -118,6 +123,7 @@ export interface Simulator {
 
 export const DEFAULTS = {
   processingDelayMs: 3000,
+  receiptDelayMs: 0,
   maxFileBytes: 5 * 1024 * 1024,
   maxUncompressedBytes: 64 * 1024 * 1024,
   bodyLimitBytes: 32 * 1024 * 1024,
@@ -133,7 +139,10 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const kitDir = options.kitDir ?? stsKitDir();
   const keyPair = options.keyPair ?? generateSanitelStandIn({ clock });
   const keyPairs = [keyPair, ...(options.moreKeyPairs ?? [])];
-  const settings = { processingDelayMs: options.processingDelayMs ?? DEFAULTS.processingDelayMs };
+  const settings = {
+    processingDelayMs: options.processingDelayMs ?? DEFAULTS.processingDelayMs,
+    receiptDelayMs: options.receiptDelayMs ?? DEFAULTS.receiptDelayMs,
+  };
   const maxUncompressedBytes = options.maxUncompressedBytes ?? DEFAULTS.maxUncompressedBytes;
   const publicUrl = options.publicUrl === undefined ? undefined : publicBaseUrl(options.publicUrl);
   const adminToken = options.adminToken ?? generateAdminToken();
@@ -185,6 +194,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   for (const record of uploads.list()) processor.schedule(record);
   const faults = createFaultInjector({ random: options.random ?? Math.random, now: () => clock().getTime() });
   const calls = createCallCounters();
+  const receiptReadiness = { faults, clock, receiptDelayMs: () => settings.receiptDelayMs };
 
   const app = createHttpApp({ logger, bodyLimit: options.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes });
   // SOAP bodies (text/xml, multipart/related, anything but JSON) arrive as raw bytes.
@@ -203,8 +213,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
         processingDelayMs: () => settings.processingDelayMs,
       }),
       outcome: createOutcomeHandler({ uploads, processor, clock, decryptor }),
-      errorDetail: createErrorDetailHandler({ uploads, decryptor }),
-      pdfReceipt: createPdfReceiptHandler({ uploads, clock, decryptor }),
+      errorDetail: createErrorDetailHandler({ uploads, decryptor, ...receiptReadiness }),
+      pdfReceipt: createPdfReceiptHandler({ uploads, decryptor, ...receiptReadiness }),
       insert: singleDocument,
       update: singleDocument,
       refund: singleDocument,

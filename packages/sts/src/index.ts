@@ -22,6 +22,7 @@ export * from './files/xsd-validation.ts';
 export * from './files/zip-archive.ts';
 export * from './soap/endpoints.ts';
 export * from './soap/error-detail-csv.ts';
+export * from './soap/receipt-readiness.ts';
 export { type MtomAttachment, type TlsOptions, TransportError } from './soap/soap-transport.ts';
 export * from './soap/sts-call.ts';
 export * from './soap/sts-client.ts';

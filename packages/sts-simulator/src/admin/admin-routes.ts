@@ -28,7 +28,7 @@ export interface AdminDeps {
   uploads: UploadStore;
   processor: UploadProcessor;
   decryptor: FieldDecryptor;
-  settings: { processingDelayMs: number };
+  settings: { processingDelayMs: number; receiptDelayMs: number };
   schemaValidation: boolean;
   reset(): void;
   clock: () => Date;
@@ -81,6 +81,7 @@ const settingsSchema = z.object({
     })
     .optional(),
   processingDelayMs: z.number().int().min(0).max(86_400_000).optional(),
+  receiptDelayMs: z.number().int().min(0).max(86_400_000).optional(),
 });
 const documentQuerySchema = z.object({
   vatNumber: z.string().min(1),
@@ -117,6 +118,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       admin.get('/settings', async () => ({
         decryption: deps.decryptor.settings(),
         processingDelayMs: deps.settings.processingDelayMs,
+        receiptDelayMs: deps.settings.receiptDelayMs,
         schemaValidation: deps.schemaValidation,
         decryptionStats: deps.decryptor.stats(),
       }));
@@ -129,7 +131,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           });
         }
         if (body.processingDelayMs !== undefined) deps.settings.processingDelayMs = body.processingDelayMs;
-        return { decryption: deps.decryptor.settings(), processingDelayMs: deps.settings.processingDelayMs };
+        if (body.receiptDelayMs !== undefined) deps.settings.receiptDelayMs = body.receiptDelayMs;
+        return {
+          decryption: deps.decryptor.settings(),
+          processingDelayMs: deps.settings.processingDelayMs,
+          receiptDelayMs: deps.settings.receiptDelayMs,
+        };
       });
 
       admin.get('/users', async () =>

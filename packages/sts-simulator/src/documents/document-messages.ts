@@ -46,6 +46,11 @@ export const MESSAGES = {
   /** An issue or payment date after the day of reception: our own code, no STS one is public. */
   futureDate: fromCatalogue('S909', 'E'),
   fileRejected: fromCatalogue('WS37', 'E'),
+  /**
+   * A receipt not ready yet: the code is unconfirmed (its @sts/sts catalogue entry) and the
+   * description ours, as no wording is published.
+   */
+  receiptNotReady: fromCatalogue('WS15', 'E'),
   nothingFound: fromCatalogue('WS96', 'E'),
 } as const;
 

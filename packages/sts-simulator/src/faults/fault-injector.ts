@@ -6,10 +6,25 @@ import { type OperationName, resolveOperationName } from '../protocol/services.t
  * operation: added latency, HTTP 500 (a SOAP Server fault) and 503 (a bare proxy page), connection
  * reset before any work, the answer lost after the work was done, and throttling (N calls per second,
  * answering 429 or 503 beyond). Each fires for `count` calls and/or with `probability`, else always.
+ *
+ * `receipt-not-ready` is not a transport fault: the receipt services (DettaglioErrori, RicevutaPdf)
+ * answer WS15 "not ready yet" instead of the receipt, for one `protocol` or any. Their handlers ask
+ * for it (`receiptNotReady`) once the caller and the protocol are checked; `plan` ignores it.
  */
 
-export const FAULT_KINDS = ['latency', 'http-500', 'http-503', 'reset', 'lost-answer', 'throttle'] as const;
+export const FAULT_KINDS = [
+  'latency',
+  'http-500',
+  'http-503',
+  'reset',
+  'lost-answer',
+  'throttle',
+  'receipt-not-ready',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** The operations a `receipt-not-ready` fault can apply to. */
+const RECEIPT_OPERATIONS: readonly OperationName[] = ['errorDetail', 'pdfReceipt'];
 
 export const faultSpecSchema = z
   .object({
@@ -37,8 +52,28 @@ export const faultSpecSchema = z
     status: z.union([z.literal(429), z.literal(503)]).optional(),
     /** throttle: one bucket per user (default) or one for all matching calls. */
     scope: z.enum(['user', 'global']).optional(),
+    /** receipt-not-ready: only receipt calls for this upload protocol (17 digits). */
+    protocol: z
+      .string()
+      .regex(/^\d{17}$/, 'is an upload protocol: 17 digits')
+      .optional(),
   })
   .superRefine((spec, context) => {
+    if (spec.protocol !== undefined && spec.kind !== 'receipt-not-ready')
+      context.addIssue({
+        code: 'custom',
+        path: ['protocol'],
+        message: 'is for receipt-not-ready faults only',
+      });
+    if (spec.kind === 'receipt-not-ready' && spec.operation !== undefined) {
+      const operation = resolveOperationName(spec.operation);
+      if (operation !== undefined && !RECEIPT_OPERATIONS.includes(operation))
+        context.addIssue({
+          code: 'custom',
+          path: ['operation'],
+          message: 'must be a receipt operation for receipt-not-ready faults: DettaglioErrori or RicevutaPdf',
+        });
+    }
     if (spec.kind === 'latency' && spec.latencyMs === undefined)
       context.addIssue({ code: 'custom', path: ['latencyMs'], message: 'is required for latency faults' });
     if (spec.kind === 'throttle' && spec.ratePerSecond === undefined)
@@ -74,6 +109,8 @@ export interface FaultInjector {
   remove(id: string): boolean;
   clear(): void;
   plan(call: { user: string | undefined; operation: OperationName }): FaultPlan;
+  /** Whether a `receipt-not-ready` fault answers this receipt call with WS15 (and counts it if so). */
+  receiptNotReady(call: { user: string; operation: OperationName; protocol: string }): boolean;
 }
 
 interface Bucket {
@@ -140,6 +177,7 @@ export function createFaultInjector(options: { random: () => number; now: () => 
       for (const fault of faults) {
         if (fault.user !== undefined && fault.user !== user) continue;
         if (fault.operationName !== undefined && fault.operationName !== operation) continue;
+        if (fault.kind === 'receipt-not-ready') continue;
         if (fault.kind === 'throttle') {
           if (!plan.abort && !takeToken(fault, user)) {
             fault.fired++;
@@ -170,6 +208,21 @@ export function createFaultInjector(options: { random: () => number; now: () => 
       }
       faults = faults.filter((fault) => fault.remaining === undefined || fault.remaining > 0);
       return plan;
+    },
+    receiptNotReady({ user, operation, protocol }) {
+      if (!RECEIPT_OPERATIONS.includes(operation)) return false;
+      const fault = faults.find(
+        (candidate) =>
+          candidate.kind === 'receipt-not-ready' &&
+          (candidate.user === undefined || candidate.user === user) &&
+          (candidate.operationName === undefined || candidate.operationName === operation) &&
+          (candidate.protocol === undefined || candidate.protocol === protocol) &&
+          fires(candidate),
+      );
+      if (!fault) return false;
+      consume(fault);
+      faults = faults.filter((candidate) => candidate.remaining === undefined || candidate.remaining > 0);
+      return true;
     },
   };
 }

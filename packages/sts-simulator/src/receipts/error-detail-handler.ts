@@ -6,14 +6,15 @@ import { type OperationHandler, responseWriter } from '../soap/soap-call.ts';
 import { slashedDate } from '../time/rome-time.ts';
 import type { UploadRecord, UploadStore } from '../uploads/upload-store.ts';
 import { splitOffice } from '../users/simulator-user.ts';
-import { readReceiptInput, receiptResponse } from './receipt-call.ts';
+import { type ReceiptReadiness, readReceiptInput, receiptNotReady, receiptResponse } from './receipt-call.ts';
 
 /**
  * `DettaglioErrori` (RIC15 §2.3–2.4, §3.5): a zip holding `errori-<protocollo>.csv`, Latin-1,
  * `;`-separated, one row per document error or warning, with the header of the real 2016 file copied
  * exactly (spaces after the separators, the empty column after DOCUMENTO FISCALE NUMERO, dates
  * dd/mm/yyyy; packages/sts/kit/error-tables). Nothing to give is a negative outcome: WS37 for a rejected file
- * (observed), WS96 for a file without errors or an unknown protocol, WS95 while processing.
+ * (observed), WS96 for a file without errors or an unknown protocol, WS95 while processing, WS15 while
+ * the receipt is not ready yet (`receiptNotReady`).
  */
 
 export const ERROR_DETAIL_CSV_HEADER =
@@ -48,10 +49,12 @@ export function errorDetailCsv(record: UploadRecord): Buffer {
   return Buffer.from(`${lines.join('\n')}\n`, 'latin1');
 }
 
-export function createErrorDetailHandler(options: {
-  uploads: UploadStore;
-  decryptor: FieldDecryptor;
-}): OperationHandler {
+export function createErrorDetailHandler(
+  options: {
+    uploads: UploadStore;
+    decryptor: FieldDecryptor;
+  } & ReceiptReadiness,
+): OperationHandler {
   return (call) => {
     const request = readReceiptInput(call, options.decryptor);
     const negative = (message: DocumentMessage) =>
@@ -61,6 +64,7 @@ export function createErrorDetailHandler(options: {
     if (protocol === undefined) return negative(SIMULATOR_MESSAGES.badQuery);
     const record = options.uploads.get(protocol);
     if (!record || record.username !== call.user.username) return negative(MESSAGES.nothingFound);
+    if (receiptNotReady(call, record, options)) return negative(MESSAGES.receiptNotReady);
     if (record.state !== 'processed') return negative(SIMULATOR_MESSAGES.notYetProcessed);
     if (record.result!.status === 5) return negative(MESSAGES.fileRejected);
     if (record.result!.rows.length === 0) return negative(MESSAGES.nothingFound);

@@ -10,12 +10,13 @@ import { type OperationHandler, responseWriter } from '../soap/soap-call.ts';
 import { formatDashedTimestamp } from '../time/rome-time.ts';
 import type { UploadRecord, UploadStore } from '../uploads/upload-store.ts';
 import { type PdfLine, writePdf } from './pdf-writer.ts';
-import { readReceiptInput, receiptResponse } from './receipt-call.ts';
+import { type ReceiptReadiness, readReceiptInput, receiptNotReady, receiptResponse } from './receipt-call.ts';
 
 /**
  * `RicevutaPdf` (RIC15 §2.1–2.2): a PDF summarising a processed upload. The layout of the real receipt
  * is not published; this one says plainly that it comes from the simulator. Not available while the
- * file is being processed (WS95, the simulator's code) or for an unknown protocol (WS96).
+ * file is being processed (WS95, the simulator's code), while the receipt is not ready yet (WS15:
+ * `receiptNotReady`) or for an unknown protocol (WS96).
  */
 
 export function receiptPdf(record: UploadRecord, createdAt: Date): Buffer {
@@ -54,11 +55,12 @@ export function receiptPdf(record: UploadRecord, createdAt: Date): Buffer {
   return writePdf({ title: `Ricevuta ${record.protocol}`, lines, createdAt });
 }
 
-export function createPdfReceiptHandler(options: {
-  uploads: UploadStore;
-  decryptor: FieldDecryptor;
-  clock: () => Date;
-}): OperationHandler {
+export function createPdfReceiptHandler(
+  options: {
+    uploads: UploadStore;
+    decryptor: FieldDecryptor;
+  } & ReceiptReadiness,
+): OperationHandler {
   return (call) => {
     const request = readReceiptInput(call, options.decryptor);
     const negative = (message: DocumentMessage) =>
@@ -68,6 +70,7 @@ export function createPdfReceiptHandler(options: {
     if (protocol === undefined) return negative(SIMULATOR_MESSAGES.badQuery);
     const record = options.uploads.get(protocol);
     if (!record || record.username !== call.user.username) return negative(MESSAGES.nothingFound);
+    if (receiptNotReady(call, record, options)) return negative(MESSAGES.receiptNotReady);
     if (record.state !== 'processed') return negative(SIMULATOR_MESSAGES.notYetProcessed);
     const pdf = receiptPdf(record, options.clock());
     const w = responseWriter(call);

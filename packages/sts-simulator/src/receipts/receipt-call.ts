@@ -1,5 +1,6 @@
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import { type DocumentMessage, uploadCodeMessage } from '../documents/document-messages.ts';
+import type { FaultInjector } from '../faults/fault-injector.ts';
 import { FIELD } from '../protocol/field-names.ts';
 import { checkPincode } from '../soap/caller-checks.ts';
 import {
@@ -10,6 +11,7 @@ import {
   type SoapCall,
 } from '../soap/soap-call.ts';
 import type { XmlElement } from '../soap/xml-tree.ts';
+import type { UploadRecord } from '../uploads/upload-store.ts';
 
 /**
  * What the three receipt services (EsitoInvii, DettaglioErrori, RicevutaPdf) share: the
@@ -56,4 +58,32 @@ export function receiptResponse(
     );
   }
   return responseElement(call, w.node(FIELD.output, content));
+}
+
+/** What decides whether a processed upload's receipts are ready. */
+export interface ReceiptReadiness {
+  faults: FaultInjector;
+  clock: () => Date;
+  /** Time from the end of processing until DettaglioErrori and RicevutaPdf give the receipt (0: at once). */
+  receiptDelayMs: () => number;
+}
+
+/**
+ * Whether a receipt call on the caller's own upload is answered WS15 "not ready yet" (the simulator's
+ * reading of an unconfirmed code, docs/protocol.md §1.8): a `receipt-not-ready` fault for it, or a
+ * processed upload whose receipts are still within the configured delay. A queued upload has its own
+ * answer (WS95); the delay counts from the end of processing, so EsitoInvii already says 2/3/5.
+ */
+export function receiptNotReady(call: SoapCall, record: UploadRecord, readiness: ReceiptReadiness): boolean {
+  if (
+    readiness.faults.receiptNotReady({
+      user: call.user.username,
+      operation: call.operation.name,
+      protocol: record.protocol,
+    })
+  )
+    return true;
+  if (record.state !== 'processed' || !record.result) return false;
+  const readyAt = Date.parse(record.result.processedAt) + readiness.receiptDelayMs();
+  return readiness.clock().getTime() < readyAt;
 }

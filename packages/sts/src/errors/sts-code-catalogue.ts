@@ -341,9 +341,9 @@ const PROCESSING_STATUSES: StsCodeEntry[] = [
 ];
 
 const RECEIPT_RETRY_IT =
-  'Il motivo è nei codici di errore restituiti insieme (esitiNegativi). Se non indicano altro, il sistema riprova più tardi: il risultato può non essere ancora pronto.';
+  'Il motivo è nei codici di errore restituiti insieme (esitiNegativi). Se dicono che il risultato non è ancora pronto, o se il file era ancora in elaborazione, il sistema lo richiede da sé più tardi; altrimenti la risposta è definitiva.';
 const RECEIPT_RETRY_EN =
-  'The reason is in the error codes returned with it (esitiNegativi). Unless they say otherwise, the system asks again later: the result may not be ready yet.';
+  'The reason is in the error codes returned with it (esitiNegativi). If they say the result is not ready yet, or the file was still being processed, the system asks again by itself later; otherwise the answer is final.';
 
 const CALL_OUTCOMES: StsCodeEntry[] = [
   entry(
@@ -551,12 +551,17 @@ const MESSAGES: StsCodeEntry[] = [
     'Il documento è stato acquisito, con una segnalazione: per lo stesso paziente risultano più documenti nello stesso giorno. Verificare che non sia un doppione; se è corretto, non serve fare nulla.',
     'The document was taken in with a remark: the same patient has several documents on the same day. Check that it is not a duplicate; if it is right, nothing to do.',
   ),
+  // WS15: UNCONFIRMED. No public source gives this code or any wording. docs/protocol.md §1.8 took it
+  // from HaikuOezu/sistema-ts-sdk tests (commit 9c87efa), which could not be opened; the versions
+  // that could be read neither use WS15 nor poll (issue 10 research §4). Kept as "not ready yet" on
+  // the strength of that report; the client also infers "not ready" from a still-processing stato
+  // (packages/sts/src/soap/receipt-readiness.ts).
   message(
     'WS15',
     'Ricevuta non ancora disponibile',
     'processing',
     'ours',
-    'docs/protocol.md §1.8 (HaikuOezu/sistema-ts-sdk tests poll again after 5 s); wording not published',
+    'UNCONFIRMED code: docs/protocol.md §1.8 (reported from HaikuOezu/sistema-ts-sdk tests, commit 9c87efa, which could not be opened; no other public source); wording not published',
     'La ricevuta non è ancora pronta: il Sistema TS la sta preparando. Il sistema la richiede da sé più tardi; non serve fare nulla.',
     'The receipt is not ready yet: Sistema TS is still preparing it. The system asks again by itself later; nothing to do.',
   ),

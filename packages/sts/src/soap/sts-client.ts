@@ -9,6 +9,7 @@ import { readZipEntries } from '../files/zip-archive.ts';
 import { type CitizenReportListFile, readCitizenReportListFile } from './citizen-report-list-file.ts';
 import { type EndpointVariant, endpointUrl, type StsService, wsdlPath } from './endpoints.ts';
 import { type DocumentError, parseErrorDetailCsv } from './error-detail-csv.ts';
+import { isStillProcessing, notReadyBasis, type ReceiptWait, receiptWait } from './receipt-readiness.ts';
 import { createSoapTransport, type TlsOptions, xopInclude } from './soap-transport.ts';
 import {
   failureFromCode,
@@ -32,6 +33,8 @@ export interface StsClientOptions {
   responseTimeoutMs?: number;
   /** How documents are checked before the single-document service (kit test identifiers in test). */
   documentRules?: DocumentRules;
+  /** Time, for the age of an upload in the receipt calls' waits (default: the system clock). */
+  clock?: () => Date;
 }
 
 /** `datiProprietario` of an upload: in CLEAR there, unlike everywhere else (docs/protocol.md §2.2). */
@@ -63,9 +66,62 @@ export interface UploadReceipt {
   fileName: string;
 }
 
-export type OutcomeQuery =
+export type OutcomeQuery = (
   | { encryptedPincode: string; protocol: string }
-  | { encryptedPincode: string; from: string; to: string };
+  | { encryptedPincode: string; from: string; to: string }
+) &
+  Pick<ReceiptAsking, 'attempt' | 'uploadedAt'>;
+
+/**
+ * What the caller knows of the file whose outcome or receipt it asks for. Nothing of it is sent: it
+ * tells "not ready yet" apart from a final answer and sets the wait (docs/protocol.md §1.8).
+ */
+export interface ReceiptAsking {
+  /** How many times this has been asked for this file, this call included: 1 the first time (default). */
+  attempt?: number;
+  /** When the file was uploaded (`UploadReceipt.receivedAt`, Italian time): an old upload waits longer. */
+  uploadedAt?: Date;
+  /**
+   * The `stato` EsitoInvii last gave for the file. 0 or 1 (still processing) turns a negative answer
+   * of DettaglioErrori or RicevutaPdf into "not ready yet" unless its code is a final one (WS37): an
+   * inferred rule. Ask EsitoInvii first and pass it.
+   */
+  lastKnownState?: number;
+}
+
+/** DettaglioErrori and RicevutaPdf: one upload's receipt. */
+export type ReceiptQuery = { encryptedPincode: string; protocol: string } & ReceiptAsking;
+
+/**
+ * "Not ready, ask again later": neither a failure (nothing to retry blindly) nor final. The STS said
+ * so with a `processing` code (`sts-code`: WS15, an unconfirmed code), or the file was still being
+ * processed when last asked (`still-processing`, inferred). The wait is ours: the STS gives no hint.
+ */
+export interface ReceiptNotReady {
+  available: false;
+  notReady: true;
+  basis: 'sts-code' | 'still-processing';
+  wait: ReceiptWait;
+  notices: StsNotice[];
+}
+
+/** Final: there is nothing to give (no errors to detail, a rejected file: WS37, an unknown protocol: WS96…). */
+export interface ReceiptNotAvailable {
+  available: false;
+  notReady: false;
+  notices: StsNotice[];
+}
+
+/** EsitoInvii's answer; `notReady` when an upload listed is still queued or processing (stato 0/1). */
+export type OutcomeAnswer = { found: boolean; uploads: UploadOutcome[]; notices: StsNotice[] } & (
+  | { notReady: false }
+  | {
+      notReady: true;
+      /** The protocols still at stato 0/1. */
+      stillProcessing: string[];
+      wait: ReceiptWait;
+    }
+);
 
 export interface UploadOutcome {
   protocol: string;
@@ -236,6 +292,26 @@ export function createStsClient(options: StsClientOptions) {
   });
   const clients = new Map<StsService, Promise<soap.Client>>();
   const optional = options.optional1 ? { opzionale1: options.optional1 } : {};
+  const clock = options.clock ?? (() => new Date());
+
+  /** The wait if the answer is "not ready"; computed first, so that bad input throws before any call. */
+  const waitFor = (asking: ReceiptAsking): ReceiptWait =>
+    receiptWait({
+      ...(asking.attempt !== undefined ? { attempt: asking.attempt } : {}),
+      ...(asking.uploadedAt ? { uploadAgeMs: clock().getTime() - asking.uploadedAt.getTime() } : {}),
+    });
+
+  /** A receipt call that gave nothing: "not ready yet" or final, by the one rule of receipt-readiness.ts. */
+  function withoutReceipt(
+    notices: StsNotice[],
+    asking: ReceiptAsking,
+    wait: ReceiptWait,
+  ): ReceiptNotReady | ReceiptNotAvailable {
+    const basis = notReadyBasis(notices, asking.lastKnownState);
+    return basis
+      ? { available: false, notReady: true, basis, wait, notices }
+      : { available: false, notReady: false, notices };
+  }
 
   function clientFor(service: StsService): Promise<soap.Client> {
     let client = clients.get(service);
@@ -312,10 +388,12 @@ export function createStsClient(options: StsClientOptions) {
       });
     },
 
-    /** `EsitoInvii`, by protocol or by date range (`YYYY-MM-DD`, sent as the STS's `dd-mm-yyyy`). */
-    async getOutcomes(
-      query: OutcomeQuery,
-    ): Promise<StsResult<{ found: boolean; uploads: UploadOutcome[]; notices: StsNotice[] }>> {
+    /**
+     * `EsitoInvii`, by protocol or by date range (`YYYY-MM-DD`, sent as the STS's `dd-mm-yyyy`). An
+     * upload still at stato 0/1 makes the answer `notReady`, with the wait before asking again.
+     */
+    async getOutcomes(query: OutcomeQuery): Promise<StsResult<OutcomeAnswer>> {
+      const wait = waitFor(query);
       const input = {
         pinCode: query.encryptedPincode,
         ...('protocol' in query
@@ -343,16 +421,32 @@ export function createStsClient(options: StsClientOptions) {
           errors: Number(text(d.nErrori)),
         };
       });
-      return succeed({ found: text(output.esitoChiamata) === '0', uploads, notices });
+      const found = text(output.esitoChiamata) === '0';
+      const stillProcessing = uploads.filter((upload) => isStillProcessing(upload.state));
+      return succeed(
+        stillProcessing.length > 0
+          ? {
+              found,
+              uploads,
+              notices,
+              notReady: true,
+              stillProcessing: stillProcessing.map((upload) => upload.protocol),
+              wait,
+            }
+          : { found, uploads, notices, notReady: false },
+      );
     },
 
-    /** `DettaglioErrori`: the per-document errors of a processed upload, from the zipped CSV. */
-    async getErrorDetail(query: {
-      encryptedPincode: string;
-      protocol: string;
-    }): Promise<
-      StsResult<{ available: true; errors: DocumentError[] } | { available: false; notices: StsNotice[] }>
+    /**
+     * `DettaglioErrori`: the per-document errors of a processed upload, from the zipped CSV; or
+     * "not ready yet" (`notReady`, with the wait), or nothing to give (final).
+     */
+    async getErrorDetail(
+      query: ReceiptQuery,
+    ): Promise<
+      StsResult<{ available: true; errors: DocumentError[] } | ReceiptNotReady | ReceiptNotAvailable>
     > {
+      const wait = waitFor(query);
       const answer = await call('errorDetail', 'DettaglioErrori', {
         DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol, ...optional },
       });
@@ -364,7 +458,7 @@ export function createStsClient(options: StsClientOptions) {
       const csv = text(
         ((output.esitiPositivi ?? {}) as { dettagliEsito?: { csv?: unknown } }).dettagliEsito?.csv,
       );
-      if (text(output.esitoChiamata) !== '0' || !csv) return succeed({ available: false, notices });
+      if (text(output.esitoChiamata) !== '0' || !csv) return succeed(withoutReceipt(notices, query, wait));
       try {
         // RIC15 §2.4: "CSV file(s)": every file's rows count.
         const entries = readZipEntries(Buffer.from(csv, 'base64'), {
@@ -379,11 +473,11 @@ export function createStsClient(options: StsClientOptions) {
       }
     },
 
-    /** `RicevutaPdf`: the PDF receipt of an upload. */
-    async getPdfReceipt(query: {
-      encryptedPincode: string;
-      protocol: string;
-    }): Promise<StsResult<{ available: true; pdf: Buffer } | { available: false; notices: StsNotice[] }>> {
+    /** `RicevutaPdf`: the PDF receipt of an upload; or "not ready yet" (`notReady`, with the wait), or nothing to give. */
+    async getPdfReceipt(
+      query: ReceiptQuery,
+    ): Promise<StsResult<{ available: true; pdf: Buffer } | ReceiptNotReady | ReceiptNotAvailable>> {
+      const wait = waitFor(query);
       const answer = await call('pdfReceipt', 'RicevutaPdf', {
         DatiInputRichiesta: { pinCode: query.encryptedPincode, protocollo: query.protocol, ...optional },
       });
@@ -395,7 +489,7 @@ export function createStsClient(options: StsClientOptions) {
       const pdf = text(
         ((output.esitiPositivi ?? {}) as { dettagliEsito?: { pdf?: unknown } }).dettagliEsito?.pdf,
       );
-      if (text(output.esitoChiamata) !== '0' || !pdf) return succeed({ available: false, notices });
+      if (text(output.esitoChiamata) !== '0' || !pdf) return succeed(withoutReceipt(notices, query, wait));
       return succeed({ available: true, pdf: Buffer.from(pdf, 'base64') });
     },
 
