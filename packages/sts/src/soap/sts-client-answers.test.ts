@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { vatNumberCheckDigit } from '@sts/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExpenseDocument } from '../documents/expense-document.ts';
 import { createZipArchive } from '../files/zip-archive.ts';
@@ -46,6 +47,22 @@ const document: ExpenseDocument = {
 };
 const envelope = (body: string) =>
   `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${body}</soap:Body></soap:Envelope>`;
+/** A DettaglioErrori answer whose zip holds the real CSV header and `rows`. */
+function answerErrorDetail(rows: string) {
+  const csv =
+    'CF PROPRIETARIO; COD REGIONE; COD ASL; COD SSA; PARTITA IVA; DATA EMISSIONE; DOCUMENTO FISCALE DISPOSITIVO; DOCUMENTO FISCALE NUMERO;; TIPO SPESA; CODICE ERRORE; DESCRIZIONE ERRORE\n' +
+    rows;
+  const zip = createZipArchive('errori-99999999999999999.csv', Buffer.from(csv, 'latin1'));
+  answer = {
+    status: 200,
+    type: 'text/xml',
+    body: envelope(
+      '<ns2:DettaglioErroriResponse xmlns:ns2="http://dettaglioerrori.p730.sanita.sogei.it/"><DatiOutputRichiesta>' +
+        `<esitoChiamata>0</esitoChiamata><esitiPositivi><dettagliEsito><csv>${zip.toString('base64')}</csv></dettagliEsito></esitiPositivi>` +
+        '</DatiOutputRichiesta></ns2:DettaglioErroriResponse>',
+    ),
+  };
+}
 const upload = () =>
   client.uploadFile({
     fileName: 'answers.zip',
@@ -115,19 +132,7 @@ describe('answers in SOAP', () => {
   });
 
   it('an error detail zip with a CSV: its rows, as documents errors', async () => {
-    const csv =
-      'CF PROPRIETARIO; COD REGIONE; COD ASL; COD SSA; PARTITA IVA; DATA EMISSIONE; DOCUMENTO FISCALE DISPOSITIVO; DOCUMENTO FISCALE NUMERO;; TIPO SPESA; CODICE ERRORE; DESCRIZIONE ERRORE\n' +
-      'PROVAX00X00X000Y;;;;01201200121;02/11/2026;1;A-1;;SR;S017;GIA PRESENTE\n';
-    const zip = createZipArchive('errori-99999999999999999.csv', Buffer.from(csv, 'latin1'));
-    answer = {
-      status: 200,
-      type: 'text/xml',
-      body: envelope(
-        '<ns2:DettaglioErroriResponse xmlns:ns2="http://dettaglioerrori.p730.sanita.sogei.it/"><DatiOutputRichiesta>' +
-          `<esitoChiamata>0</esitoChiamata><esitiPositivi><dettagliEsito><csv>${zip.toString('base64')}</csv></dettagliEsito></esitiPositivi>` +
-          '</DatiOutputRichiesta></ns2:DettaglioErroriResponse>',
-      ),
-    };
+    answerErrorDetail('PROVAX00X00X000Y;;;;01201200121;02/11/2026;1;A-1;;SR;S017;GIA PRESENTE\n');
     const result = await client.getErrorDetail({ encryptedPincode: pincode, protocol: '99999999999999999' });
     expect(result).toMatchObject({
       ok: true,
@@ -232,6 +237,54 @@ describe('citizen-report answers', () => {
       ok: false,
       failure: { kind: 'request-rejected', code: 'unreadable-citizen-report-list' },
     });
+  });
+});
+
+describe('pIva in answers keeps its leading zeros', () => {
+  // Valid VAT numbers with one and two leading zeros: 01234567897, 00123456782.
+  const VAT = `0123456789${vatNumberCheckDigit('0123456789')}`;
+  const TWO_ZEROS = `0012345678${vatNumberCheckDigit('0012345678')}`;
+  const pointQueryAnswer = (pIvaElement: string) =>
+    envelope(
+      '<ns2:interrogazionePuntualeResponse xmlns:ns2="http://interrogazionepuntuale.p730.sanita.finanze.it" ' +
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">' +
+        '<ns2:esitoChiamata>0</ns2:esitoChiamata><ns2:documentoFiscale><ns2:idDocumentoFiscale>' +
+        `${pIvaElement}<ns2:dataEmissione>2026-11-02</ns2:dataEmissione>` +
+        '<ns2:numDocumentoFiscale><ns2:dispositivo>1</ns2:dispositivo><ns2:numDocumento>Z-1</ns2:numDocumento></ns2:numDocumentoFiscale>' +
+        '</ns2:idDocumentoFiscale><ns2:protocollo>99261102000000001</ns2:protocollo></ns2:documentoFiscale>' +
+        '<ns2:listaMessaggi><ns2:messaggio><ns2:codice>0</ns2:codice><ns2:descrizione>Operazione eseguita correttamente</ns2:descrizione><ns2:tipo></ns2:tipo></ns2:messaggio></ns2:listaMessaggi>' +
+        '</ns2:interrogazionePuntualeResponse>',
+    );
+
+  it.each([
+    ['as the schema types it (String11Type)', `<ns2:pIva>${VAT}</ns2:pIva>`],
+    // node-soap hands an element with attributes over as { attributes, $value }.
+    ['with xsi:type xsd:integer', `<ns2:pIva xsi:type="xsd:integer">${VAT}</ns2:pIva>`],
+    ['with xsi:type xsd:long', `<ns2:pIva xsi:type="xsd:long">${VAT}</ns2:pIva>`],
+  ])('InterrogazionePuntuale, pIva %s: the document id keeps its zero', async (_how, element) => {
+    answer = { status: 200, type: 'text/xml', body: pointQueryAnswer(element) };
+    const result = await client.queryDocument({
+      encryptedPincode: pincode,
+      documentId: { vatNumber: VAT, issueDate: '2026-11-02', device: 1, number: 'Z-1' },
+    });
+    expect(result.ok && result.value.document?.id).toEqual({
+      vatNumber: VAT,
+      issueDate: '2026-11-02',
+      device: 1,
+      number: 'Z-1',
+    });
+  });
+
+  it('DettaglioErrori: the PARTITA IVA column of the error CSV keeps its zeros', async () => {
+    answerErrorDetail(
+      `PROVAX00X00X000Y;;;;${VAT};02/11/2026;1;Z-1;;SR;S017;GIA PRESENTE\n` +
+        `PROVAX00X00X000Y;;;;${TWO_ZEROS};02/11/2026;1;Z-2;;SR;S017;GIA PRESENTE\n`,
+    );
+    const result = await client.getErrorDetail({ encryptedPincode: pincode, protocol: '99999999999999999' });
+    expect(result.ok && result.value.available && result.value.errors.map((row) => row.vatNumber)).toEqual([
+      VAT,
+      TWO_ZEROS,
+    ]);
   });
 });
 

@@ -6,6 +6,7 @@ import { buildSingleDocumentRequest } from '../documents/single-document-body.ts
 import type { DocumentRules } from '../documents/validate-document.ts';
 import { lookupStsCode } from '../errors/lookup-sts-code.ts';
 import { readZipEntries } from '../files/zip-archive.ts';
+import { answerText, vatNumberText } from './answer-text.ts';
 import { type CitizenReportListFile, readCitizenReportListFile } from './citizen-report-list-file.ts';
 import { type EndpointVariant, endpointUrl, type StsService, wsdlPath } from './endpoints.ts';
 import { type DocumentError, parseErrorDetailCsv } from './error-detail-csv.ts';
@@ -201,7 +202,7 @@ export type EncryptedSender = Sender<EncryptedTaxCode>;
 
 const asArray = <T>(value: T | T[] | undefined | null): T[] =>
   value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
-const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+const text = answerText;
 const decimal = (value: unknown) => Number(text(value)).toFixed(2);
 
 const toStsDate = (isoDate: string) => {
@@ -236,7 +237,7 @@ const messagesOf = (list: unknown): StsMessage[] =>
 function documentIdFrom(id: Record<string, unknown>): DocumentId {
   const number = (id.numDocumentoFiscale ?? {}) as Record<string, unknown>;
   return {
-    vatNumber: text(id.pIva),
+    vatNumber: vatNumberText(id.pIva),
     issueDate: text(id.dataEmissione),
     device: Number(text(number.dispositivo)),
     number: text(number.numDocumento),
