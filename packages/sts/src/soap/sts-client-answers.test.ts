@@ -141,6 +141,52 @@ describe('answers in SOAP', () => {
   });
 });
 
+describe('receipt answers', () => {
+  const negative = (element: string, ns: string, code: string, description: string) => {
+    answer = {
+      status: 200,
+      type: 'text/xml',
+      body: envelope(
+        `<ns2:${element} xmlns:ns2="${ns}"><DatiOutputRichiesta><esitoChiamata>1</esitoChiamata>` +
+          `<esitiNegativi><dettaglioEsitoNegativo><codice>${code}</codice><descrizione>${description}</descrizione></dettaglioEsitoNegativo></esitiNegativi>` +
+          `</DatiOutputRichiesta></ns2:${element}>`,
+      ),
+    };
+  };
+  const receiptQuery = { encryptedPincode: pincode, protocol: '99999999999999999' };
+
+  it('WS99 (the STS failed) on a receipt call is a failure to retry, not a final "nothing to give"', async () => {
+    negative('RicevutaPdfResponse', 'http://ricevutapdf.p730.sanita.sogei.it/', 'WS99', 'Errore applicativo');
+    expect(await client.getPdfReceipt(receiptQuery)).toMatchObject({
+      ok: false,
+      failure: { kind: 'transient', code: 'WS99' },
+    });
+    negative(
+      'DettaglioErroriResponse',
+      'http://dettaglioerrori.p730.sanita.sogei.it/',
+      'WS99',
+      'Errore applicativo',
+    );
+    expect(await client.getErrorDetail(receiptQuery)).toMatchObject({
+      ok: false,
+      failure: { kind: 'transient', code: 'WS99' },
+    });
+  });
+
+  it('WS37 (a rejected file) stays a final answer', async () => {
+    negative(
+      'DettaglioErroriResponse',
+      'http://dettaglioerrori.p730.sanita.sogei.it/',
+      'WS37',
+      'FILE SCARTATO, CONTROLLARE LA RICEVUTA PDF',
+    );
+    expect(await client.getErrorDetail(receiptQuery)).toMatchObject({
+      ok: true,
+      value: { available: false, notReady: false },
+    });
+  });
+});
+
 describe('citizen-report answers', () => {
   const detailNs = 'http://dettagliosegnalazione.p730.sanita.finanze.it';
   const listNs = 'http://reportsegnalazioni.p730.sanita.finanze.it';

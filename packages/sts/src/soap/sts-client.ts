@@ -406,7 +406,7 @@ export function createStsClient(options: StsClientOptions) {
       if (!answer.ok) return answer;
       const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
       const notices = negativeNotices(output);
-      const refusal = refusalIn(notices, 'status-call');
+      const refusal = refusalIn(notices);
       if (refusal) return failWith(refusal);
       const positive = (output.esitiPositivi ?? {}) as Record<string, unknown>;
       const uploads = asArray(positive.dettagliEsito).map((detail) => {
@@ -454,7 +454,7 @@ export function createStsClient(options: StsClientOptions) {
       if (!answer.ok) return answer;
       const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
       const notices = negativeNotices(output);
-      const refusal = refusalIn(notices, 'error-detail-call');
+      const refusal = refusalIn(notices);
       if (refusal) return failWith(refusal);
       const csv = text(
         ((output.esitiPositivi ?? {}) as { dettagliEsito?: { csv?: unknown } }).dettagliEsito?.csv,
@@ -485,7 +485,7 @@ export function createStsClient(options: StsClientOptions) {
       if (!answer.ok) return answer;
       const output = (answer.value.DatiOutputRichiesta ?? {}) as Record<string, unknown>;
       const notices = negativeNotices(output);
-      const refusal = refusalIn(notices, 'pdf-receipt-call');
+      const refusal = refusalIn(notices);
       if (refusal) return failWith(refusal);
       const pdf = text(
         ((output.esitiPositivi ?? {}) as { dettagliEsito?: { pdf?: unknown } }).dettagliEsito?.pdf,
@@ -759,17 +759,18 @@ function negativeNotices(output: Record<string, unknown>): StsNotice[] {
   });
 }
 
-/** A negative notice that is about the credential (a wrong pincode…) fails the whole call. */
-function refusalIn(
-  notices: readonly StsNotice[],
-  context: 'status-call' | 'error-detail-call' | 'pdf-receipt-call',
-) {
+/**
+ * A negative notice that is about the credential (a wrong pincode…) fails the whole call, and one
+ * that says the STS itself failed (WS99) is a failure to retry. Notices carry message codes (`WS…`),
+ * so they are read in the message catalogue, not as the call's `esitoChiamata`.
+ */
+function refusalIn(notices: readonly StsNotice[]) {
   for (const notice of notices) {
     if (isCredentialCode(notice.code))
       return failureFromCode(notice.code, notice.description, 'upload-result');
-    const entry = lookupStsCode(notice.code, context, { text: notice.description });
+    const entry = lookupStsCode(notice.code, 'message', { text: notice.description });
     if (entry.class === 'credential' || entry.class === 'transient') {
-      return failureFromCode(notice.code, notice.description, context);
+      return failureFromCode(notice.code, notice.description, 'message');
     }
   }
   return undefined;
