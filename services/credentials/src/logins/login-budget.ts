@@ -1,16 +1,19 @@
-import { OPERATOR_ROUTES, ProblemError } from '@sts/shared';
+import { ProblemError } from '@sts/shared';
 import { asc, count, gte, inArray, isNotNull, sql } from 'drizzle-orm';
 import { type CallContext, createCredentialAudit } from '../credentials/credential-audit.ts';
 import type { TestOutcome } from '../credentials/credential-test.ts';
 import { credentialsTable } from '../credentials/credentials-table.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { CredentialMetrics } from '../health/credential-metrics.ts';
-import type { StsResult } from '../sts/sts-client-factory.ts';
 import type { Keyring } from '../vault/keyring.ts';
 import { type FailedPassword, type LoginBudgetRow, loginBudgetsTable } from './login-budgets-table.ts';
+import type { LoginJudgement } from './login-judgement.ts';
 import { createLoginKeys, type Login, loginOf } from './login-keys.ts';
+import { type AttemptKind, type Refusal, refusalProblem, STOPPED_REMEDY } from './login-refusals.ts';
 
+export { FAILED_LOGIN_OUTCOMES, isFailedLogin, judgeLogin, type LoginJudgement } from './login-judgement.ts';
 export { type Login, loginOf } from './login-keys.ts';
+export type { AttemptKind, RefusalReason } from './login-refusals.ts';
 
 /**
  * The failed-login budget of each STS login (environment, user), shared by every credential of any
@@ -26,36 +29,6 @@ export { type Login, loginOf } from './login-keys.ts';
  * mid-call leaves its attempt counted. Passwords that failed are remembered by keyed hash and never
  * sent again for that login.
  */
-
-/** Test outcomes that mean the login itself failed (a wrong pincode or a missing right does not). */
-export const FAILED_LOGIN_OUTCOMES: readonly TestOutcome[] = ['wrong-or-expired-password', 'account-locked'];
-export const isFailedLogin = (outcome: TestOutcome) => FAILED_LOGIN_OUTCOMES.includes(outcome);
-
-/** What an STS call says about the login it sent. */
-export type LoginJudgement = 'authenticated' | 'failed-login' | 'unknown';
-
-/**
- * An answer (even an application error such as a wrong pincode) means the STS accepted the login;
- * an authentication failure means it refused it; anything else (no answer, a transient failure, a
- * refusal of our request's form) says nothing about it.
- */
-export function judgeLogin(result: StsResult<unknown>): LoginJudgement {
-  if (result.ok) return 'authenticated';
-  if (result.failure.kind === 'authentication') return 'failed-login';
-  if (result.failure.kind === 'credential') return 'authenticated';
-  return 'unknown';
-}
-
-export type RefusalReason = 'login-budget-spent' | 'password-known-to-fail';
-/** Where an attempt was refused: a test, a lease, or a create or change that sets a password. */
-export type AttemptKind = 'test' | 'lease' | 'create' | 'update';
-
-interface Refusal {
-  reason: RefusalReason;
-  failures: number;
-  inFlight: number;
-  budget: number;
-}
 
 /** A place reserved in a login's budget for one call; `settle` says how the call ended. */
 export interface Reservation {
@@ -83,41 +56,6 @@ export interface LoginBudgetDeps {
 const MAX_FAILED_PASSWORDS = 20;
 /** Serialises the creation of login rows across replicas (whose active master keys may differ mid-rotation). */
 const CREATE_LOCK = 0x53_54_4c_42;
-
-const STS_LOCKS =
-  'The STS disables a user after about 8 wrong passwords, and only the ASL or the medical board can re-enable it.';
-const resetRoute = (credentialId: string | null) =>
-  `POST ${OPERATOR_ROUTES.credentials}/${credentialId ?? '<id>'}/login-budget/reset`;
-
-const STOPPED_REMEDY = {
-  it: 'Nessun altro tentativo viene fatto con questa utenza, per non farla bloccare dal Sistema TS (circa 8 tentativi errati la disabilitano). Verificare con il medico la password attuale, inserirla nella credenziale, poi un amministratore (il medico, con la sua CNS) azzera il contatore dei tentativi.',
-  en: 'No further attempt is made with this login, so that Sistema TS does not lock it (about 8 wrong attempts disable it). Confirm the current password with the doctor and enter it in the credential; then an administrator (the doctor, with their CNS card) resets the count of attempts.',
-};
-
-export function refusalProblem(refusal: Refusal, credentialId: string | null, status = 409): ProblemError {
-  if (refusal.reason === 'login-budget-spent') {
-    const failed = refusal.failures - refusal.inFlight;
-    const used =
-      refusal.inFlight > 0
-        ? `${failed} failed and ${refusal.inFlight} still in progress`
-        : `${refusal.failures} failed`;
-    return new ProblemError({
-      status,
-      type: 'login-budget-spent',
-      title: 'No more login attempts for this STS user',
-      detail: `The login attempts allowed for this STS user are used up: ${used}, of ${refusal.budget}, since its last successful login, across every credential and clinic that uses it. ${STS_LOCKS} So nothing more is sent with this login. Confirm the right password with the doctor and enter it in the credential; then an administrator (the doctor, with their CNS card) resets the login's budget (${resetRoute(credentialId)}) and the credential can be tested.`,
-    });
-  }
-  const message =
-    'The STS already refused this password for this STS user (with this or another credential): it is not sent again. Enter the current password (check it with the doctor, or by logging in on sistemats.it).';
-  return new ProblemError({
-    status,
-    type: 'password-known-to-fail',
-    title: 'This password already failed for this STS user',
-    detail: `${message} ${STS_LOCKS}`,
-    ...(status === 422 ? { errors: [{ field: 'password', rule: 'password.known-to-fail', message }] } : {}),
-  });
-}
 
 export type LoginBudget = ReturnType<typeof createLoginBudget>;
 export type LoginBudgetView = ReturnType<LoginBudget['viewOf']>;
