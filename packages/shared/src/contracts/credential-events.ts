@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CREDENTIAL_STATUSES } from './credential-lease.ts';
+import { tenantIdSchema } from './tenant-id.ts';
 
 /**
  * Credential events: the credentials service publishes them on ONE Redis stream; the submitter reads
@@ -21,9 +23,9 @@ export type CredentialEventType = (typeof CREDENTIAL_EVENT_TYPES)[number];
 export const credentialEventSchema = z.strictObject({
   type: z.enum(CREDENTIAL_EVENT_TYPES),
   /** The tenant, as service tokens name it (`tid`). */
-  tenantId: z.string().min(1).max(100),
+  tenantId: tenantIdSchema,
   credentialId: z.uuid(),
-  status: z.string().min(1).max(40),
+  status: z.enum(CREDENTIAL_STATUSES),
   /** Whether senders may use the credential now. */
   usable: z.boolean(),
   /** A stable reason code (`wrong-pincode`, `account-locked` …) when there is one. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tenantIdSchema } from './tenant-id.ts';
 
 /**
  * A document's journey, as the submitter reports it to the gateway (docs/architecture.md §2):
@@ -39,7 +40,7 @@ export type StsMessage = z.infer<typeof stsMessageSchema>;
 export const documentStatusEventSchema = z.strictObject({
   /** Unique per event: repeated deliveries of the same event are recognised by it. */
   eventId: z.uuid(),
-  tenantId: z.uuid(),
+  tenantId: tenantIdSchema,
   /** The gateway's id of the invoice event (one operation on one document). */
   invoiceId: z.uuid(),
   status: z.enum(DOCUMENT_STATUSES),

@@ -3,3 +3,4 @@ export * from './credential-lease.ts';
 export * from './document-status.ts';
 export * from './internal-routes.ts';
 export * from './job-catalogue.ts';
+export * from './tenant-id.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { documentStatusEventSchema } from './document-status.ts';
+import { tenantIdSchema as tenantId } from './tenant-id.ts';
 
 /**
  * Every BullMQ job the services exchange, defined once: its queue, who produces and who consumes it,
@@ -76,7 +77,7 @@ export const JOB_CATALOGUE = {
     consumer: 'submitter',
     payload: z.strictObject({
       outboxId: id,
-      tenantId: id,
+      tenantId,
       traceContext,
       documents: z
         .array(
@@ -102,7 +103,7 @@ export const JOB_CATALOGUE = {
     producers: ['submitter'],
     consumer: 'submitter',
     payload: z.strictObject({
-      tenantId: id,
+      tenantId,
       credentialId: id,
       batchKey: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
     }),
@@ -114,7 +115,7 @@ export const JOB_CATALOGUE = {
     queue: 'file-send',
     producers: ['submitter'],
     consumer: 'submitter',
-    payload: z.strictObject({ tenantId: id, fileId: id, traceContext }),
+    payload: z.strictObject({ tenantId, fileId: id, traceContext }),
     jobId: (payload) => `file-send-${payload.fileId}`,
     retry: { attempts: 12, backoff: backoff(10_000) },
   }),
@@ -123,7 +124,7 @@ export const JOB_CATALOGUE = {
     queue: 'document-send',
     producers: ['submitter'],
     consumer: 'submitter',
-    payload: z.strictObject({ tenantId: id, submissionId: id, traceContext }),
+    payload: z.strictObject({ tenantId, submissionId: id, traceContext }),
     jobId: (payload) => `document-send-${payload.submissionId}`,
     retry: { attempts: 12, backoff: backoff(5_000) },
   }),
@@ -132,7 +133,7 @@ export const JOB_CATALOGUE = {
     queue: 'outcome-poll',
     producers: ['submitter'],
     consumer: 'submitter',
-    payload: z.strictObject({ tenantId: id, fileId: id, round: z.number().int().nonnegative() }),
+    payload: z.strictObject({ tenantId, fileId: id, round: z.number().int().nonnegative() }),
     jobId: (payload) => `outcome-poll-${payload.fileId}-${payload.round}`,
     retry: { attempts: 8, backoff: backoff(30_000) },
   }),
@@ -141,7 +142,7 @@ export const JOB_CATALOGUE = {
     queue: 'receipt-fetch',
     producers: ['submitter'],
     consumer: 'submitter',
-    payload: z.strictObject({ tenantId: id, fileId: id }),
+    payload: z.strictObject({ tenantId, fileId: id }),
     jobId: (payload) => `receipt-fetch-${payload.fileId}`,
     retry: { attempts: 12, backoff: backoff(30_000) },
   }),
@@ -150,7 +151,7 @@ export const JOB_CATALOGUE = {
     queue: 'send-reconcile',
     producers: ['submitter'],
     consumer: 'submitter',
-    payload: z.strictObject({ tenantId: id, target: z.enum(['file', 'submission']), targetId: id }),
+    payload: z.strictObject({ tenantId, target: z.enum(['file', 'submission']), targetId: id }),
     jobId: (payload) => `reconcile-${payload.target}-${payload.targetId}`,
     retry: { attempts: 20, backoff: backoff(30_000) },
   }),

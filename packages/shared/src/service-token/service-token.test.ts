@@ -1,6 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { testClock, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCredentialEvent } from '../contracts/credential-events.ts';
+import { MAX_TENANT_ID_LENGTH } from '../contracts/tenant-id.ts';
 import { createHttpApp } from '../http-app.ts';
 import { createLogger } from '../logger.ts';
 import { createRedis, type Redis } from '../redis.ts';
@@ -419,6 +421,25 @@ describe('replayed service tokens', () => {
     );
     expect(jtis.size).toBe(50);
     for (const jti of jtis) expect(Buffer.from(jti, 'base64url')).toHaveLength(16);
+  });
+
+  it('takes a tid as long as the contracts take a tenant id, and no longer', async () => {
+    const { clock } = fixedClock(start);
+    const verifier = createServiceTokenVerifier({ keys: [keyA], audience: 'credentials', clock, redis });
+    const tid = 't'.repeat(MAX_TENANT_ID_LENGTH);
+    const longest = await verifier.verify(
+      handMade(keyA, { iss: 'gateway', scope: 'credentials:manage', tid }),
+    );
+    expect(longest).toMatchObject({ ok: true, claims: { tenantId: tid } });
+    // What a token may name, a credential event carries.
+    const event = {
+      type: 'credential.created' as const,
+      credentialId: randomUUID(),
+      status: 'untested' as const,
+    };
+    expect(encodeCredentialEvent({ ...event, tenantId: tid, usable: false, at: start })).toContain(tid);
+    const tooLong = handMade(keyA, { iss: 'gateway', scope: 'credentials:manage', tid: `${tid}t` });
+    expect(await verifier.verify(tooLong)).toMatchObject({ ok: false, problem: 'malformed' });
   });
 
   it('needs Redis unless replays are explicitly allowed', () => {

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { MAX_TENANT_ID_LENGTH } from '../contracts/tenant-id.ts';
 import { refusedCharacters } from '../free-text.ts';
 import type { Redis } from '../redis.ts';
 import { systemClock } from '../time.ts';
@@ -84,7 +85,11 @@ const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 const MAX_TOKEN_LENGTH = 4096;
 /** A `jti` is a Redis key part: printable ASCII, bounded. Ours are 22 characters (16 bytes, base64url). */
 const JTI_PATTERN = /^[\x21-\x7e]{1,128}$/;
-/** `iss`, `tid` and `sub` reach queries, audit lines and logs: bounded text without control characters. */
+/**
+ * `iss`, `tid` and `sub` reach queries, audit lines and logs: bounded text without control characters.
+ * `tid` is a tenant id: its limit is the contracts' (`MAX_TENANT_ID_LENGTH`), so every event and job
+ * can carry any tenant a token may name.
+ */
 const MAX_CLAIM_LENGTH = 256;
 const JTI_BYTES = 16;
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -295,11 +300,14 @@ export function createServiceTokenVerifier(options: ServiceTokenVerifierOptions)
       // Who calls, for whom: these reach queries, audit lines and logs, so they are text a column
       // can hold (Postgres refuses NUL), however well signed.
       if (
-        [iss, tid, sub].some((claim) => claim.length > MAX_CLAIM_LENGTH || refusedCharacters('claim', claim))
+        iss.length > MAX_CLAIM_LENGTH ||
+        sub.length > MAX_CLAIM_LENGTH ||
+        tid.length > MAX_TENANT_ID_LENGTH ||
+        [iss, tid, sub].some((claim) => refusedCharacters('claim', claim))
       ) {
         return refuse(
           'malformed',
-          `iss, tid and sub are 1-${MAX_CLAIM_LENGTH} characters without control characters`,
+          `iss and sub are 1-${MAX_CLAIM_LENGTH} characters, tid 1-${MAX_TENANT_ID_LENGTH}, all without control characters`,
         );
       }
       if (!isSeconds(iat) || !isSeconds(exp) || !isText(jti)) {

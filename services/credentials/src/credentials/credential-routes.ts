@@ -1,4 +1,6 @@
 import {
+  CREDENTIAL_STATUSES,
+  type CredentialStatus,
   INTERNAL_ROUTES,
   invalidRequest,
   ProblemError,
@@ -19,12 +21,11 @@ import { classifyStsFailure } from './credential-test.ts';
 // gateway manages credentials on a tenant's behalf; the submitter leases them and reports failures.
 const INTERNAL_PREFIX = INTERNAL_ROUTES.credentials;
 
-const STATUSES = ['untested', 'valid', 'invalid', 'password_expiring', 'expired'];
 const listQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    status: { type: 'string', enum: STATUSES },
+    status: { type: 'string', enum: CREDENTIAL_STATUSES },
     after: { type: 'string', format: 'uuid' },
     limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
   },
@@ -114,7 +115,7 @@ export function registerSharedCredentialRoutes(
 ) {
   const config: { acceptedScopes?: readonly string[] } = scopes ? { acceptedScopes: scopes } : {};
   app.get(prefix, { config, schema: { querystring: listQuery } }, async (request) => {
-    const query = request.query as { status?: string; after?: string; limit: number };
+    const query = request.query as { status?: CredentialStatus; after?: string; limit: number };
     return service.list(contextOf(request), query);
   });
   app.get(`${prefix}/:id`, { config, schema: { params: idParams } }, async (request: IdRequest) =>

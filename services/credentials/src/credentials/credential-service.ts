@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { invalidRequest, notFound, ProblemError } from '@sts/shared';
+import { type CredentialStatus, invalidRequest, notFound, ProblemError } from '@sts/shared';
 import { createLoginBudget, isFailedLogin } from '../logins/login-budget.ts';
 import { readPkcs12 } from './client-certificate.ts';
 import { type CallContext, createCredentialAudit } from './credential-audit.ts';
@@ -134,7 +134,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         sendingMode: input.sendingMode,
         maxInFlight: input.pacing.maxInFlight,
         requestsPerMinute: input.pacing.requestsPerMinute,
-        status: 'untested',
+        status: 'untested' as const,
         statusReason: null,
         statusChangedAt: now,
         secretsVersion: 1,
@@ -171,7 +171,7 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       return { credential: await presentOne(await load(context, id)) };
     },
 
-    async list(context: CallContext, filter: { status?: string; after?: string; limit: number }) {
+    async list(context: CallContext, filter: { status?: CredentialStatus; after?: string; limit: number }) {
       const rows = await listCredentials(db, context.scope, filter);
       return {
         items: await present(rows),

@@ -1,3 +1,4 @@
+import type { CredentialStatus } from '@sts/shared';
 import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { type CredentialRow, credentialsTable } from './credentials-table.ts';
@@ -39,7 +40,7 @@ export async function findCredential(
 export async function listCredentials(
   db: Queryable,
   scope: Scope,
-  filter: { status?: string; after?: string; limit: number },
+  filter: { status?: CredentialStatus; after?: string; limit: number },
 ): Promise<CredentialRow[]> {
   const conditions = [scopeCondition(scope)];
   if (filter.status) conditions.push(eq(credentialsTable.status, filter.status));

@@ -1,3 +1,4 @@
+import type { CredentialStatus } from '@sts/shared';
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { credentialsSchema } from '../db/schema.ts';
@@ -57,7 +58,7 @@ export const credentialsTable = credentialsSchema.table(
     sendingMode: text('sending_mode').notNull(),
     maxInFlight: integer('max_in_flight').notNull(),
     requestsPerMinute: integer('requests_per_minute').notNull(),
-    status: text('status').notNull(),
+    status: text('status').$type<CredentialStatus>().notNull(),
     statusReason: text('status_reason'),
     statusChangedAt: timestamp('status_changed_at', { withTimezone: true }).notNull(),
     /** Bumped whenever a secret or the user changes: a failure reported on an older lease is stale. */
