@@ -7,13 +7,16 @@ import { z } from 'zod';
  * `secretsVersion` is echoed in failure reports, so a report about old secrets cannot block new ones.
  */
 export const CREDENTIAL_KINDS = ['basic', 'entratel', 'client-certificate'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 export const SENDING_MODES = ['batch', 'realtime', 'auto'] as const;
 export type SendingMode = (typeof SENDING_MODES)[number];
 export const CREDENTIAL_STATUSES = ['untested', 'valid', 'invalid', 'password_expiring', 'expired'] as const;
 export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
 export const STS_ENVIRONMENT_NAMES = ['test', 'production'] as const;
+export type StsEnvironmentName = (typeof STS_ENVIRONMENT_NAMES)[number];
 /** `standard`: Basic auth or CNS; `entrate`: Entratel intermediaries; `enti`: Sogei client certificates. */
 export const ENDPOINT_VARIANTS = ['standard', 'entrate', 'enti'] as const;
+export type EndpointVariant = (typeof ENDPOINT_VARIANTS)[number];
 
 const owner = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('professional'), taxCode: z.string() }),

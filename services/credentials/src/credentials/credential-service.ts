@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type CredentialStatus, invalidRequest, notFound, ProblemError } from '@sts/shared';
+import {
+  type CredentialKind,
+  type CredentialStatus,
+  invalidRequest,
+  notFound,
+  ProblemError,
+} from '@sts/shared';
 import { createLoginBudget, isFailedLogin } from '../logins/login-budget.ts';
 import { readPkcs12 } from './client-certificate.ts';
 import { type CallContext, createCredentialAudit } from './credential-audit.ts';
@@ -16,12 +22,7 @@ import {
 } from './credential-store.ts';
 import type { Verdict } from './credential-test.ts';
 import { createCredentialTestRunner } from './credential-test-runner.ts';
-import {
-  type CredentialKind,
-  checkCredentialChange,
-  checkNewCredential,
-  type Environment,
-} from './credential-validation.ts';
+import { checkCredentialChange, checkNewCredential, type Environment } from './credential-validation.ts';
 import { credentialView, isUsable } from './credential-view.ts';
 import type { CredentialRow } from './credentials-table.ts';
 import { createTestLock } from './test-lock.ts';

@@ -1,4 +1,15 @@
-import { checkTaxCode, checkVatNumber, type FieldProblem, refusedCharacters } from '@sts/shared';
+import {
+  CREDENTIAL_KINDS,
+  type CredentialKind,
+  checkTaxCode,
+  checkVatNumber,
+  type FieldProblem,
+  refusedCharacters,
+  SENDING_MODES,
+  type SendingMode,
+  STS_ENVIRONMENT_NAMES,
+  type StsEnvironmentName,
+} from '@sts/shared';
 
 /**
  * Checks what a client sends to create or change a credential, the way a good help page would:
@@ -7,12 +18,8 @@ import { checkTaxCode, checkVatNumber, type FieldProblem, refusedCharacters } fr
  * Warnings do not block the request; they come back with the answer.
  */
 
-export const ENVIRONMENTS = ['test', 'production'] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
-export const CREDENTIAL_KINDS = ['basic', 'entratel', 'client-certificate'] as const;
-export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
-export const SENDING_MODES = ['batch', 'realtime', 'auto'] as const;
-export type SendingMode = (typeof SENDING_MODES)[number];
+// Environments, kinds and sending modes are the lease contract's (packages/shared/src/contracts).
+export type Environment = StsEnvironmentName;
 
 export type Owner =
   | { kind: 'professional'; taxCode: string }
@@ -455,7 +462,7 @@ export function checkNewCredential(body: unknown, now: Date): Checked<Credential
     c,
     'environment',
     body.environment,
-    ENVIRONMENTS,
+    STS_ENVIRONMENT_NAMES,
     'Use "test" for the STS test environment (kit test users) and "production" for real sending.',
   );
   const kind = oneOf(

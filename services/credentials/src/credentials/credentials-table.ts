@@ -1,4 +1,4 @@
-import type { CredentialStatus } from '@sts/shared';
+import type { CredentialKind, CredentialStatus, SendingMode, StsEnvironmentName } from '@sts/shared';
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { credentialsSchema } from '../db/schema.ts';
@@ -35,7 +35,8 @@ export interface StoredClientCertificate {
 
 /**
  * One STS credential of a tenant: metadata only. Its secrets live encrypted in `credential_secrets`
- * under the data key in `data_keys`.
+ * under the data key in `data_keys`. The environment, kind, sending mode and status are typed with
+ * the lease contract's names (packages/shared/src/contracts), which the check constraints enforce.
  */
 export const credentialsTable = credentialsSchema.table(
   'credentials',
@@ -43,8 +44,8 @@ export const credentialsTable = credentialsSchema.table(
     id: uuid('id').primaryKey(),
     tenantId: text('tenant_id').notNull(),
     label: text('label').notNull(),
-    environment: text('environment').notNull(),
-    kind: text('kind').notNull(),
+    environment: text('environment').$type<StsEnvironmentName>().notNull(),
+    kind: text('kind').$type<CredentialKind>().notNull(),
     /** The STS login: a codice fiscale, an 8-character structure code, or an Entratel user. */
     stsUser: text('sts_user'),
     ownerKind: text('owner_kind').notNull(),
@@ -55,7 +56,7 @@ export const credentialsTable = credentialsSchema.table(
     /** Entratel intermediaries: "codice fiscale-sede telematica", sent as `opzionale1`. */
     entratelSiteCode: text('entratel_site_code'),
     vatNumbers: text('vat_numbers').array().notNull(),
-    sendingMode: text('sending_mode').notNull(),
+    sendingMode: text('sending_mode').$type<SendingMode>().notNull(),
     maxInFlight: integer('max_in_flight').notNull(),
     requestsPerMinute: integer('requests_per_minute').notNull(),
     status: text('status').$type<CredentialStatus>().notNull(),

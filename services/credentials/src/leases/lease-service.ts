@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { invalidRequest, ProblemError, refusedCharacters } from '@sts/shared';
+import { type CredentialLease, invalidRequest, ProblemError, refusedCharacters } from '@sts/shared';
 import { encryptPincode, type SanitelEncryptor } from '@sts/sts';
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
@@ -199,12 +199,13 @@ export function createLeaseService(deps: LeaseServiceDeps) {
                   ssaCode: row.ssaCode,
                   taxCode: row.ownerTaxCode,
                 }
-              : { kind: 'professional', taxCode: row.ownerTaxCode },
+              : // A professional's tax code is required on create and on change (credential-validation).
+                { kind: 'professional', taxCode: row.ownerTaxCode! },
           vatNumbers: row.vatNumbers,
           sendingMode: row.sendingMode,
           pacing: { maxInFlight: row.maxInFlight, requestsPerMinute: row.requestsPerMinute },
           status: row.status,
-        };
+        } satisfies CredentialLease;
       } finally {
         wipe(secrets);
       }
