@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BUNDLED_KIT_DIR } from '../crypto/sts-kit-dir.ts';
+import { stsKitDir } from '../crypto/sts-kit-dir.ts';
 
 /**
  * Where the Sistema TS services live (docs/protocol.md §1.2). Every environment has the same paths;
@@ -59,13 +59,15 @@ export type EndpointVariant = 'standard' | 'entrate' | 'enti';
 
 const VARIANT_PREFIX: Record<EndpointVariant, string> = { standard: '', entrate: '/entrate', enti: '/enti' };
 
-/** The official WSDL and XSD files (`TracciatiWS/` of the kit this package carries in `kit/`). */
-export const PROTOCOL_DIR = path.join(BUNDLED_KIT_DIR, 'kit730P_ver_20201218', 'TracciatiWS') + path.sep;
+/** The official developer kit inside `stsKitDir()`: `STS_KIT_DIR`, or the kit this package carries. */
+const DEVELOPER_KIT_DIR = path.join(stsKitDir(), 'kit730P_ver_20201218');
+
+/** The official WSDL and XSD files (`TracciatiWS/` of the kit), the same the simulator serves. */
+const PROTOCOL_DIR = path.join(DEVELOPER_KIT_DIR, 'TracciatiWS') + path.sep;
 
 /** The kit's test CA, trusted for the test environment only. */
 export const TEST_ENVIRONMENT_CA = path.join(
-  BUNDLED_KIT_DIR,
-  'kit730P_ver_20201218',
+  DEVELOPER_KIT_DIR,
   'certificatiFirma',
   'CAAgenziadelleEntrateTest.pem',
 );
