@@ -85,13 +85,14 @@ async function testAfterChange(
   context: CallContext,
   id: string,
   request: FastifyRequest,
-  reply: FastifyReply,
 ) {
   try {
-    return { test: await runTest(service, context, id, reply) };
+    // Not `runTest`: a refused test's `Retry-After` must not ride on the saved change's answer.
+    return { test: await service.test(context, id) };
   } catch (error) {
     if (!(error instanceof ProblemError) || error.status !== 409) throw error;
-    return { testRefused: error.toProblem(request.url) };
+    // `instance` is the path without the query, as every other problem's (sendProblem).
+    return { testRefused: error.toProblem(request.url.split('?')[0]) };
   }
 }
 
@@ -124,11 +125,11 @@ export function registerSharedCredentialRoutes(
   app.patch(
     `${prefix}/:id`,
     { config, schema: { params: idParams, querystring: testQuery } },
-    async (request: IdRequest, reply) => {
+    async (request: IdRequest) => {
       const context = contextOf(request);
       const result = await service.update(context, request.params.id, request.body);
       if (!(request.query as { test: boolean }).test) return result;
-      return { ...result, ...(await testAfterChange(service, context, request.params.id, request, reply)) };
+      return { ...result, ...(await testAfterChange(service, context, request.params.id, request)) };
     },
   );
   app.post(
@@ -154,7 +155,7 @@ export function registerInternalCredentialRoutes(
       if (!(request.query as { test: boolean }).test) return created;
       return {
         ...created,
-        ...(await testAfterChange(service, context, created.credential.id, request, reply)),
+        ...(await testAfterChange(service, context, created.credential.id, request)),
       };
     },
   );

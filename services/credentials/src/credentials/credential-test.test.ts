@@ -234,6 +234,22 @@ describe('credential test against the STS simulator', () => {
     expect(Number(again.headers['retry-after'])).toBeGreaterThan(3000);
     expect(await failedAttempts(ACCOUNTS.wrongPassword.username)).toBe(1);
 
+    // A change that is saved while tests are paused: the answer is the change's, the refused test a
+    // part of it, so neither `Retry-After` nor the query string of the request.
+    const relabelled = await h.app.inject({
+      method: 'PATCH',
+      url: `/internal/v1/credentials/${id}?test=true`,
+      headers: manage(),
+      payload: { label: 'wrong password, relabelled' },
+    });
+    expect(relabelled.statusCode).toBe(200);
+    expect(relabelled.headers['retry-after']).toBeUndefined();
+    expect(relabelled.json().testRefused).toMatchObject({
+      status: 409,
+      type: expect.stringContaining('test-paused'),
+      instance: `/internal/v1/credentials/${id}`,
+    });
+
     // After the configured pause, the same password is not sent again: the STS already refused it.
     h.clock.advance(61 * 60_000);
     const known = await test(id);
