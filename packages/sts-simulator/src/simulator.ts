@@ -1,4 +1,4 @@
-import { createHttpApp, createLogger, type Logger, systemClock } from '@sts/shared';
+import { type Clock, createHttpApp, createLogger, type Logger, systemClock } from '@sts/shared';
 import { generateSanitelStandIn, stsKitDir } from '@sts/sts';
 import type { FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin/admin-routes.ts';
@@ -92,7 +92,7 @@ export interface SimulatorOptions {
    * on. Never taken from a request's `Host` or `X-Forwarded-*`.
    */
   publicUrl?: string;
-  clock?: () => Date;
+  clock?: Clock;
   random?: () => number;
 }
 

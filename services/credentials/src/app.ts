@@ -1,4 +1,5 @@
 import {
+  type Clock,
   createHttpApp,
   type Logger,
   OPERATOR_ROUTES,
@@ -46,7 +47,7 @@ export interface CredentialsDeps {
   logger: Logger;
   pool: Pool;
   redis: Redis;
-  clock?: () => Date;
+  clock?: Clock;
   keyring: Keyring;
   /** SanitelCF encryptors per environment (the test one may be the simulator's stand-in). */
   sanitel: Record<Environment, SanitelEncryptor>;

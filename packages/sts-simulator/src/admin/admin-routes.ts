@@ -1,4 +1,4 @@
-import { invalidRequest, notFound, ProblemError } from '@sts/shared';
+import { type Clock, invalidRequest, notFound, ProblemError } from '@sts/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DECRYPTION_MODES, type FieldDecryptor } from '../crypto/field-decryptor.ts';
@@ -31,7 +31,7 @@ export interface AdminDeps {
   settings: { processingDelayMs: number; receiptDelayMs: number };
   schemaValidation: boolean;
   reset(): void;
-  clock: () => Date;
+  clock: Clock;
   /** More routes under `/__admin/`, behind the same token (each domain registers its own). */
   routes?: ((admin: FastifyInstance) => void)[];
 }

@@ -1,4 +1,4 @@
-import { invalidRequest, notFound } from '@sts/shared';
+import { type Clock, invalidRequest, notFound } from '@sts/shared';
 import type { DocumentId } from '@sts/sts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -92,7 +92,7 @@ function holdersOf(archive: DocumentArchive, id: DocumentId): string[] {
 
 export function registerCitizenReportAdminRoutes(
   admin: FastifyInstance,
-  deps: { reports: CitizenReportStore; archive: DocumentArchive; users: UserDirectory; clock: () => Date },
+  deps: { reports: CitizenReportStore; archive: DocumentArchive; users: UserDirectory; clock: Clock },
 ): void {
   const present = (report: CitizenReport) => ({
     ...report,

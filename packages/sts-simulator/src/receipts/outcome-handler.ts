@@ -1,3 +1,4 @@
+import type { Clock } from '@sts/shared';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import {
   MESSAGES,
@@ -20,7 +21,7 @@ export function createOutcomeHandler(options: {
   uploads: UploadStore;
   processor: UploadProcessor;
   decryptor: FieldDecryptor;
-  clock: () => Date;
+  clock: Clock;
 }): OperationHandler {
   return (call) => {
     const request = readReceiptInput(call, options.decryptor);

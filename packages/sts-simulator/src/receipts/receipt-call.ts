@@ -1,3 +1,4 @@
+import type { Clock } from '@sts/shared';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import { type DocumentMessage, uploadCodeMessage } from '../documents/document-messages.ts';
 import type { FaultInjector } from '../faults/fault-injector.ts';
@@ -63,7 +64,7 @@ export function receiptResponse(
 /** What decides whether a processed upload's receipts are ready. */
 export interface ReceiptReadiness {
   faults: FaultInjector;
-  clock: () => Date;
+  clock: Clock;
   /** Time from the end of processing until DettaglioErrori and RicevutaPdf give the receipt (0: at once). */
   receiptDelayMs: () => number;
 }

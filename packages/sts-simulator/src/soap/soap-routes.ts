@@ -1,6 +1,6 @@
 import { METHODS } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@sts/shared';
+import type { Clock, Logger } from '@sts/shared';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallCounters } from '../faults/call-counters.ts';
 import type { FaultInjector } from '../faults/fault-injector.ts';
@@ -45,7 +45,7 @@ export interface SoapRouteDeps {
   validator: SchemaValidator | undefined;
   faults: FaultInjector;
   calls: CallCounters;
-  clock: () => Date;
+  clock: Clock;
   logger: Logger;
 }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '@sts/shared';
 import {
   type CitizenReport,
   type CitizenReportStore,
@@ -48,7 +49,7 @@ export function createSimulatorState(options: {
   journal: StateJournal | undefined;
   users: SimulatorUserInput[];
   lockoutThreshold: number;
-  clock: () => Date;
+  clock: Clock;
 }): SimulatorState {
   const { journal } = options;
   let replaying = false;

@@ -1,4 +1,4 @@
-import { romeTime } from '@sts/shared';
+import { type Clock, romeTime } from '@sts/shared';
 import { readZipArchive } from '@sts/sts';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import { isVeterinarian } from '../documents/document-intake.ts';
@@ -41,7 +41,7 @@ export interface UploadHandlerOptions {
   uploads: UploadStore;
   processor: UploadProcessor;
   decryptor: FieldDecryptor;
-  clock: () => Date;
+  clock: Clock;
   maxFileBytes: number;
   /** A zip whose file inflates beyond this gets 102, like a broken one (zip bombs). */
   maxUncompressedBytes: number;

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Logger } from '@sts/shared';
+import type { Clock, Logger } from '@sts/shared';
 import {
   type ExpenseDocument,
   PrecompilataParseError,
@@ -40,7 +40,7 @@ export function createUploadProcessor(options: {
   intake: DocumentIntake;
   decryptor: FieldDecryptor;
   validator: SchemaValidator | undefined;
-  clock: () => Date;
+  clock: Clock;
   /** A file inflating beyond this is rejected (stato 5); it may have been accepted under a higher limit. */
   maxUncompressedBytes: number;
   /** The configured delay now: an upload restored from the journal waits no longer than this. */

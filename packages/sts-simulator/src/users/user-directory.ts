@@ -1,3 +1,4 @@
+import type { Clock } from '@sts/shared';
 import { hashSecret, secretMatches } from './secret-hash.ts';
 import {
   type SimulatorUser,
@@ -55,7 +56,7 @@ export interface UserDirectory {
 export interface UserDirectoryOptions {
   users: SimulatorUserInput[];
   lockoutThreshold: number;
-  clock: () => Date;
+  clock: Clock;
   /** Called after every change of a login state, for persistence. */
   onChange?: (username: string, state: UserLoginState) => void;
   /** Called when the admin API adds an account. */

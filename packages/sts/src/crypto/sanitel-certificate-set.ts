@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@sts/shared';
 import { loadSanitelCertificate, type SanitelCertificate } from './sanitel-certificate.ts';
 import { SanitelCryptoError } from './sanitel-crypto-error.ts';
 
@@ -31,7 +32,7 @@ export interface SanitelCertificateSet {
 
 export interface SanitelCertificateSetOptions {
   /** Time for `choose` and the expiry figures; defaults to the system clock. */
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /** Later `validFrom` first, then later `validTo`: "newer" in every rule below. */
@@ -47,7 +48,7 @@ export function createSanitelCertificateSet(
   certificates: readonly SanitelCertificate[],
   options: SanitelCertificateSetOptions = {},
 ): SanitelCertificateSet {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const unique = new Map<string, SanitelCertificate>();
   for (const certificate of certificates) {
     if (!unique.has(certificate.fingerprintSha256)) unique.set(certificate.fingerprintSha256, certificate);

@@ -1,5 +1,6 @@
 import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type Clock, systemClock } from '@sts/shared';
 import { SanitelCryptoError } from './sanitel-crypto-error.ts';
 
 const DAY_MS = 86_400_000;
@@ -65,7 +66,7 @@ export interface SanitelCertificateOptions {
   /** Names the certificate in errors and reports; `loadSanitelCertificate` uses the path. */
   source?: string;
   /** Time for the expiry figures; defaults to the system clock. */
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /**
@@ -96,7 +97,7 @@ export function parseSanitelCertificate(
   options: SanitelCertificateOptions = {},
 ): SanitelCertificate {
   const source = options.source ?? 'certificate';
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const { der, format } = toDer(input, source);
 
   let x509: X509Certificate;

@@ -1,4 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { type Clock, systemClock } from '@sts/shared';
 import forge from 'node-forge';
 
 /** Distinguished-name parts of the stand-in certificate; the defaults say plainly that it is not the real one. */
@@ -17,7 +18,7 @@ export interface SanitelStandInOptions {
   validFrom?: Date;
   /** Defaults to three years after `validFrom`, like the real issues. */
   validTo?: Date;
-  clock?: () => Date;
+  clock?: Clock;
   /**
    * Certify this RSA private key (PEM) instead of a new one: a renewal that keeps the key, as every
    * real SanitelCF renewal so far has (docs/protocol.md §2.3). `modulusLength` is then ignored.
@@ -51,7 +52,7 @@ export function generateSanitelStandIn(options: SanitelStandInOptions = {}): San
     : generateKeyPairSync('rsa', { modulusLength, publicExponent: 0x10001 }).privateKey;
   const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string);
 
-  const validFrom = options.validFrom ?? (options.clock ?? (() => new Date()))();
+  const validFrom = options.validFrom ?? (options.clock ?? systemClock)();
   const validTo =
     options.validTo ?? new Date(new Date(validFrom).setUTCFullYear(validFrom.getUTCFullYear() + 3));
   const subject = { ...DEFAULT_SUBJECT, ...options.subject };

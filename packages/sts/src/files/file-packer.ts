@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type Clock, systemClock } from '@sts/shared';
 import type { DocumentId, ExpenseDocument } from '../documents/expense-document.ts';
 import {
   createPrecompilataWriter,
@@ -24,7 +25,7 @@ export interface PackOptions extends PrecompilataOptions {
   /** zlib level 1–9, default 6. */
   compressionLevel?: number;
   /** Timestamp written in the zip entries. */
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 export interface PackedFile {
@@ -66,7 +67,7 @@ export async function* packPrecompilataFiles(
 ): AsyncGenerator<PackedFile> {
   const limit = options.maxZipBytes ?? DEFAULT_MAX_ZIP_BYTES;
   const fileName = options.fileName ?? defaultFileName;
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const writer = createPrecompilataWriter(options);
   const header = Buffer.from(writer.header, 'utf8');
   const footer = Buffer.from(writer.footer, 'utf8');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Clock, systemClock } from '@sts/shared';
 import soap from 'soap';
 import { assertSealedPincode } from '../crypto/sealed-pincode.ts';
 import type { DocumentId, EncryptedTaxCode, ExpenseDocument, Sender } from '../documents/expense-document.ts';
@@ -35,7 +36,7 @@ export interface StsClientOptions {
   /** How documents are checked before the single-document service (kit test identifiers in test). */
   documentRules?: DocumentRules;
   /** Time, for the age of an upload in the receipt calls' waits (default: the system clock). */
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /** `datiProprietario` of an upload: in CLEAR there, unlike everywhere else (docs/protocol.md §2.2). */
@@ -293,7 +294,7 @@ export function createStsClient(options: StsClientOptions) {
   });
   const clients = new Map<StsService, Promise<soap.Client>>();
   const optional = options.optional1 ? { opzionale1: options.optional1 } : {};
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
 
   /** The wait if the answer is "not ready"; computed first, so that bad input throws before any call. */
   const waitFor = (asking: ReceiptAsking): ReceiptWait =>

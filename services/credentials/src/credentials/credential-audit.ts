@@ -1,3 +1,4 @@
+import type { Clock } from '@sts/shared';
 import { type Actor, type AuditAction, recordAudit } from '../audit/audit-log.ts';
 import type { Queryable } from '../db/database.ts';
 import type { Scope } from './credential-store.ts';
@@ -14,7 +15,7 @@ export interface CallContext {
 /** Writes one audit line about a credential, on behalf of a caller, inside `tx`. */
 export type CredentialAudit = ReturnType<typeof createCredentialAudit>;
 
-export function createCredentialAudit(deps: { clock: () => Date }) {
+export function createCredentialAudit(deps: { clock: Clock }) {
   const { clock } = deps;
   return (
     tx: Queryable,

@@ -1,4 +1,4 @@
-import type { Logger, Redis } from '@sts/shared';
+import type { Clock, Logger, Redis } from '@sts/shared';
 import type { SanitelEncryptor } from '@sts/sts';
 import type { Database } from '../db/database.ts';
 import type { CredentialEvents } from '../events/credential-events.ts';
@@ -32,7 +32,7 @@ export interface CredentialServiceDeps {
   db: Database;
   redis: Redis;
   logger: Logger;
-  clock: () => Date;
+  clock: Clock;
   vault: SecretVault;
   /** The master keys: the login budget's keyed hashes derive their keys from them. */
   keyring: Keyring;

@@ -1,4 +1,4 @@
-import type { Logger } from '@sts/shared';
+import type { Clock, Logger } from '@sts/shared';
 import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/database.ts';
@@ -17,7 +17,7 @@ const ACTOR = { kind: 'system', id: 'expiry-monitor' } as const;
 export interface ExpiryMonitorDeps {
   db: Database;
   logger: Logger;
-  clock: () => Date;
+  clock: Clock;
   events: CredentialEvents;
   metrics: CredentialMetrics;
   /** Days before the expected expiry at which to warn, e.g. [14, 7, 3, 1]; 0 is added (the day itself). */

@@ -1,4 +1,4 @@
-import type { Logger } from '@sts/shared';
+import type { Clock, Logger } from '@sts/shared';
 import { formatCertificateDate, type SanitelCertificateSet, sanitelCertificateAdvice } from '@sts/sts';
 import type { CredentialMetrics } from '../health/credential-metrics.ts';
 import type { Environment } from './credential-validation.ts';
@@ -25,7 +25,7 @@ export const DEFAULT_SANITEL_WARNING_DAYS = [45, 30, 14, 7, 3, 1] as const;
  */
 export function createSanitelCertificateMonitor(deps: {
   logger: Logger;
-  clock: () => Date;
+  clock: Clock;
   metrics: CredentialMetrics;
   config: SanitelCertificatesConfig;
 }) {

@@ -1,4 +1,4 @@
-import { createServiceRegistry } from '@sts/shared';
+import { type Clock, createServiceRegistry } from '@sts/shared';
 import type { SanitelCertificateSet } from '@sts/sts';
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -14,11 +14,11 @@ export interface CredentialMetrics {
   readonly registry: Registry;
   increment(name: CounterName, labels?: Record<string, string>): void;
   /** Where the gauges are read from at each scrape (the app's database and clock). */
-  readGaugesFrom(db: Queryable, clock: () => Date): void;
+  readGaugesFrom(db: Queryable, clock: Clock): void;
   /** How the gauge of logins with a spent budget is read at each scrape. */
   countSpentLoginsWith(count: () => Promise<number>): void;
   /** The SanitelCF certificates per environment, for the gauge of days left on the one in use. */
-  watchSanitelCertificates(sets: Partial<Record<string, SanitelCertificateSet>>, clock: () => Date): void;
+  watchSanitelCertificates(sets: Partial<Record<string, SanitelCertificateSet>>, clock: Clock): void;
 }
 
 const COUNTERS = {
@@ -80,7 +80,7 @@ export function createCredentialMetrics(
     counters.set(name, new Counter({ name, help, labelNames: [...labelNames], registers: [registry] }));
   }
 
-  let source: { db: Queryable; clock: () => Date } | undefined;
+  let source: { db: Queryable; clock: Clock } | undefined;
   new Gauge({
     name: 'credentials_by_status',
     help: 'Credentials per status and environment.',
@@ -131,7 +131,7 @@ export function createCredentialMetrics(
     },
   });
 
-  let sanitel: { sets: Partial<Record<string, SanitelCertificateSet>>; clock: () => Date } | undefined;
+  let sanitel: { sets: Partial<Record<string, SanitelCertificateSet>>; clock: Clock } | undefined;
   new Gauge({
     name: 'credentials_sanitel_certificate_days_left',
     help: 'Days until the SanitelCF certificate in use (the newest valid one configured) expires, negative once it has, per environment; serial and basis (valid, expired, not-yet-valid) as labels.',

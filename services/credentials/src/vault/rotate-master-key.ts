@@ -1,4 +1,4 @@
-import { type Logger, systemClock } from '@sts/shared';
+import { type Clock, type Logger, systemClock } from '@sts/shared';
 import { asc, eq, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/database.ts';
@@ -33,7 +33,7 @@ export async function rotateMasterKey({
   keyring: Keyring;
   envelope: EnvelopeEncryption;
   logger: Logger;
-  clock?: () => Date;
+  clock?: Clock;
   batchSize?: number;
   /** Passes over rows skipped because they were locked. */
   maxPasses?: number;
