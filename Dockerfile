@@ -14,7 +14,13 @@ ARG PACKAGE
 WORKDIR /app
 RUN npm install --global --no-fund --no-audit pnpm@10.34.9
 COPY . .
-RUN test -n "${PACKAGE}" && pnpm install --frozen-lockfile --prod --filter "${PACKAGE}..."
+# Only the part and the workspace packages it needs in production stay: the other services, the
+# testkit and (but for the simulator itself) the simulator are removed before the runtime stage.
+RUN test -n "${PACKAGE}" && pnpm install --frozen-lockfile --prod --filter "${PACKAGE}..." \
+  && keep="$(pnpm --filter-prod "${PACKAGE}..." exec pwd)" \
+  && for dir in packages/* services/*; do \
+       printf '%s\n' "$keep" | grep -qx "/app/$dir" || rm -rf "$dir"; \
+     done
 
 FROM ${NODE_IMAGE} AS runtime
 ARG PART_DIR
@@ -24,7 +30,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/packages ./packages
-COPY --from=build /app/${PART_DIR} ./${PART_DIR}
+COPY --from=build /app/services ./services
 # A place for a part's own files (the simulator's key pair and state) that a volume can take over.
 RUN mkdir -p /data && chown node:node /data
 USER node
