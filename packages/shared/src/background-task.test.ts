@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerBackgroundTask } from './background-task.ts';
 import { createHttpApp } from './http-app.ts';
 import { createLogger } from './logger.ts';
@@ -6,6 +6,14 @@ import { createLogger } from './logger.ts';
 const logger = createLogger({ name: 'background-task-test', level: 'silent' });
 
 describe('background tasks owned by the app', () => {
+  // Only the task's interval is faked: fastify's own start-up keeps its real timers.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('start when the app is ready, never overlap, and stop with it after the pass in progress', async () => {
     const app = createHttpApp({ logger });
     const events: string[] = [];
@@ -29,13 +37,14 @@ describe('background tasks owned by the app', () => {
     await app.ready();
     expect(events).toEqual(['start']);
     // Several intervals pass while the first pass runs: none starts another.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await vi.advanceTimersByTimeAsync(30);
     expect(events).toEqual(['start']);
     const closing = app.close();
     release();
     await closing;
     expect(events).toEqual(['start', 'end']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Closed: no interval fires any more.
+    await vi.advanceTimersByTimeAsync(20);
     expect(events).toEqual(['start', 'end']);
   });
 
@@ -55,8 +64,9 @@ describe('background tasks owned by the app', () => {
       logger,
     );
     await app.ready();
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await vi.advanceTimersByTimeAsync(40);
     await app.close();
-    expect(passes).toBeGreaterThan(1);
+    // The pass at start, then one per interval: every one failed, none stopped the next.
+    expect(passes).toBe(9);
   });
 });
