@@ -196,6 +196,11 @@ describe('credentials: no 5xx from input', () => {
     ],
     [`PATCH ${prefix}/:id`]: changes,
     [`POST ${prefix}/:id/leases`]: [{ purpose: 'upload batch 7' }],
+    // Operator API only: the reason goes to audit_log.reason.
+    [`POST ${prefix}/:id/login-budget/reset`]: [
+      { reason: 'confirmed by phone' },
+      { reason: 'confirmed by phone', forgetFailedPasswords: true },
+    ],
     [`POST ${prefix}/:id/authentication-failures`]: [
       {
         leaseId: '00000000-0000-4000-8000-000000000000',
@@ -325,6 +330,22 @@ describe('credentials: no 5xx from input', () => {
           { weight: 4, arbitrary: fc.constant<OperatorAuth>('card') },
           { weight: 1, arbitrary: fc.constantFrom(...OPERATOR_AUTH) },
         ),
+      }),
+      (request: FuzzRequest<OperatorAuth>) => overHttps(request),
+      { runs: OPERATOR_RUNS },
+    );
+    // Deep: the owner's card, a credential that exists, the route's own body broken field by field
+    // (the budget reset's reason included: a NUL in it used to answer 500).
+    const bodyRoutes = routes.filter((route) => route.method === 'POST' || route.method === 'PATCH');
+    expect(bodyRoutes.map((route) => route.url)).toContain('/operator/v1/credentials/:id/login-budget/reset');
+    await fuzz(
+      `credentials operator API over mutual TLS, deep (${bodyRoutes.length} routes that take a body)`,
+      requests({
+        routes: bodyRoutes,
+        known: { id: kept },
+        templates: templatesFor('/operator/v1/credentials'),
+        auth: fc.constant<OperatorAuth>('card'),
+        deep: true,
       }),
       (request: FuzzRequest<OperatorAuth>) => overHttps(request),
       { runs: OPERATOR_RUNS },

@@ -17,7 +17,8 @@ import { rotateMasterKey } from '../vault/rotate-master-key.ts';
  * new key, CREDENTIALS_ACTIVE_MASTER_KEY = the new one). Exits 0 when no data key is left under an
  * older version (the old key can then be removed from the configuration), 2 when some are. The
  * failed-login budgets of STS logins, keyed by hashes derived from the master keys, move to the
- * active key too (`loginBudgetsRekeyed`).
+ * active key too (`loginBudgetsRekeyed`: `moved`, and `leftUnderOlderKeys`, the budgets of logins
+ * no credential holds any more, which cannot be moved and are lost when the older key is removed).
  */
 const config = loadConfigOrExit(
   credentialsConfigSchema

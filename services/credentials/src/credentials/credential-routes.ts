@@ -1,6 +1,7 @@
 import {
   CREDENTIAL_STATUSES,
   type CredentialStatus,
+  type FieldProblem,
   INTERNAL_ROUTES,
   invalidRequest,
   ProblemError,
@@ -43,13 +44,25 @@ const testQuery = {
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
+/**
+ * A "why" for the audit log (`context.reason`, stored in `audit_log.reason`), trimmed, with the
+ * problem of its characters if any: every way into `context.reason` goes through here.
+ */
+export function checkedReason(
+  field: string,
+  text: string,
+): { reason: string; problem: FieldProblem | undefined } {
+  const reason = text.trim();
+  return { reason, problem: refusedCharacters(field, reason) };
+}
+
 /** Why, for the audit log: an optional `X-Audit-Reason` header (the gateway passes the user's note). */
 export const auditReason = (request: FastifyRequest) => {
-  const reason = request.headers['x-audit-reason'];
-  if (typeof reason !== 'string' || !reason.trim()) return undefined;
-  const refused = refusedCharacters('x-audit-reason', reason.trim());
-  if (refused) throw invalidRequest([refused]);
-  return reason.trim().slice(0, 200);
+  const header = request.headers['x-audit-reason'];
+  if (typeof header !== 'string' || !header.trim()) return undefined;
+  const { reason, problem } = checkedReason('x-audit-reason', header);
+  if (problem) throw invalidRequest([problem]);
+  return reason.slice(0, 200);
 };
 
 /** The call context of a request authenticated by a service token. */

@@ -144,7 +144,22 @@ export function createCredentialTestRunner(deps: CredentialTestRunnerDeps) {
       try {
         const reservation = await logins.reserve(context, row, secrets.password);
         // Should this process die during the call, the reserved attempt stays counted: the safe side.
-        const result = await probe(row, secrets);
+        let result: StsResult<unknown>;
+        try {
+          result = await probe(row, secrets);
+        } catch (error) {
+          // A throw here is local (the pincode's encryption, the certificate, building the
+          // request): the STS client turns every transport error into a result, so nothing was
+          // sent and the attempt is given back.
+          if (reservation) {
+            await logins.settle(context, row, reservation, {
+              judgement: 'unknown',
+              outcome: 'sts-refused-request',
+              password: undefined,
+            });
+          }
+          throw error;
+        }
         const failure = result.ok ? failureInAnswer(result.value) : result.failure;
         verdict = failure ? classifyStsFailure(failure) : VALID_VERDICT;
         if (reservation) {

@@ -1,5 +1,6 @@
-import { invalidRequest } from '@sts/shared';
+import { type FieldProblem, invalidRequest } from '@sts/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { checkedReason } from '../credentials/credential-routes.ts';
 import type { CallContext, CredentialService } from '../credentials/credential-service.ts';
 
 const MAX_REASON = 500;
@@ -7,9 +8,10 @@ const MAX_REASON = 500;
 /** `{ "reason": "…", "forgetFailedPasswords"?: boolean }`, every bad field named. */
 function readReset(body: unknown): { reason: string; forgetFailedPasswords: boolean } {
   const value = (body ?? {}) as { reason?: unknown; forgetFailedPasswords?: unknown };
-  const problems = [];
-  const reason = typeof value.reason === 'string' ? value.reason.trim() : '';
-  if (!reason || reason.length > MAX_REASON) {
+  const problems: FieldProblem[] = [];
+  const { reason, problem } = checkedReason('reason', typeof value.reason === 'string' ? value.reason : '');
+  if (problem) problems.push(problem);
+  else if (!reason || reason.length > MAX_REASON) {
     problems.push({
       field: 'reason',
       rule: 'required',

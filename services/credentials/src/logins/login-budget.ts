@@ -1,5 +1,5 @@
 import { ProblemError } from '@sts/shared';
-import { asc, count, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import { asc, count, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import { type CallContext, createCredentialAudit } from '../credentials/credential-audit.ts';
 import type { TestOutcome } from '../credentials/credential-test.ts';
 import { credentialsTable } from '../credentials/credentials-table.ts';
@@ -108,7 +108,9 @@ export function createLoginBudget(deps: LoginBudgetDeps) {
       merged.inFlight += other.inFlight;
       merged.failureSeq = Math.max(merged.failureSeq, other.failureSeq);
       merged.epoch = Math.max(merged.epoch, other.epoch);
-      merged.failedPasswords = [...merged.failedPasswords, ...other.failedPasswords];
+      merged.failedPasswords = [...merged.failedPasswords, ...other.failedPasswords].slice(
+        -MAX_FAILED_PASSWORDS,
+      );
     }
     await tx.delete(table).where(
       inArray(
@@ -255,8 +257,13 @@ export function createLoginBudget(deps: LoginBudgetDeps) {
           });
         } else {
           // The STS accepted the login. Failures settled while this call was in flight may have
-          // reached the STS after it: they stay counted, as do the calls still in flight.
-          const failures = inFlight + (row.failureSeq - reservation.failureSeq);
+          // reached the STS after it: they stay counted, as do the calls still in flight. A success
+          // never raises the count: failures a reset (or an earlier success) already forgave stay
+          // forgiven, though they were settled after this reservation.
+          const failures = Math.min(
+            held ? row.failures - 1 : row.failures,
+            inFlight + (row.failureSeq - reservation.failureSeq),
+          );
           await update(tx, row, {
             inFlight,
             failures,
@@ -293,7 +300,9 @@ export function createLoginBudget(deps: LoginBudgetDeps) {
 
     /**
      * Whether a lease may be handed out (inside the lease's transaction): refused when the login's
-     * budget is spent or its current password already failed. Audited and counted when refused.
+     * budget is spent or its current password already failed. Every row of the login counts (two
+     * mid-rotation, their counts added up as `lock` would merge them). Audited and counted when
+     * refused.
      */
     async refuseLease(
       tx: Queryable,
@@ -303,8 +312,16 @@ export function createLoginBudget(deps: LoginBudgetDeps) {
     ): Promise<ProblemError | undefined> {
       const login = loginOf(credential);
       if (!login) return undefined;
-      const [row] = await select(tx, login);
-      const refusal = row && refusalOf(row, login, password);
+      const rows = await select(tx, login);
+      const [first, ...others] = rows;
+      if (!first) return undefined;
+      const all: LoginBudgetRow = {
+        ...first,
+        failures: rows.reduce((sum, row) => sum + row.failures, 0),
+        inFlight: rows.reduce((sum, row) => sum + row.inFlight, 0),
+        failedPasswords: [first, ...others].flatMap((row) => row.failedPasswords),
+      };
+      const refusal = refusalOf(all, login, password);
       if (!refusal) return undefined;
       await recordRefusal(tx, context, credential, refusal, 'lease');
       return refusalProblem(refusal, credential.id);
@@ -411,8 +428,10 @@ export function createLoginBudget(deps: LoginBudgetDeps) {
     viewOf(row: LoginBudgetRow | 'none' | null) {
       if (row === null) return null;
       const failures = row === 'none' ? 0 : row.failures;
-      const spent = failures >= budget;
       const known = row === 'none' ? undefined : row;
+      // Spent by failed logins: attempts still in progress hold a place (a new attempt is refused
+      // while `failures >= budget`) but have not failed.
+      const spent = failures - (known?.inFlight ?? 0) >= budget;
       return {
         /** Failed logins since the last successful one or reset, plus attempts in progress. */
         attemptsUsed: failures,
@@ -437,9 +456,11 @@ export function createLoginBudget(deps: LoginBudgetDeps) {
     /**
      * Moves every login row still keyed under an older master key version to the active one (the
      * master key rotation runs it, so that removing the old key later loses no count). Logins are
-     * those of the credentials; hashes of failed passwords keep their own version.
+     * those of the credentials; hashes of failed passwords keep their own version. Rows of logins
+     * that no credential holds any more cannot be moved (the login is known only by its hash): they
+     * are counted in `leftUnderOlderKeys`, and are lost with the older key.
      */
-    async rekeyAll(): Promise<number> {
+    async rekeyAll(): Promise<{ moved: number; leftUnderOlderKeys: number }> {
       const logins = await db
         .selectDistinct({ environment: credentialsTable.environment, stsUser: credentialsTable.stsUser })
         .from(credentialsTable)
@@ -456,13 +477,51 @@ export function createLoginBudget(deps: LoginBudgetDeps) {
           moved++;
         });
       }
-      return moved;
+      const [left] = await db
+        .select({ n: count() })
+        .from(table)
+        .where(ne(table.keyVersion, deps.keyring.activeVersion));
+      return { moved, leftUnderOlderKeys: left?.n ?? 0 };
     },
 
-    /** Logins whose budget is spent now (for the metrics gauge). */
+    /**
+     * Logins whose budget is spent by failed logins now (for the metrics gauge): attempts in
+     * progress are not failures. A login with two rows (mid-rotation) counts once, its failures
+     * added up as `lock` merges them.
+     */
     async countSpent(source: Queryable) {
-      const [row] = await source.select({ n: count() }).from(table).where(gte(table.failures, budget));
-      return row?.n ?? 0;
+      const rows = await source
+        .select({
+          loginKey: table.loginKey,
+          keyVersion: table.keyVersion,
+          failed: sql<number>`${table.failures} - ${table.inFlight}`,
+        })
+        .from(table)
+        .where(sql`${table.failures} - ${table.inFlight} > 0`);
+      const active = deps.keyring.activeVersion;
+      if (rows.every((row) => row.keyVersion === active)) {
+        return rows.filter((row) => Number(row.failed) >= budget).length;
+      }
+      // Mid-rotation: group the rows by login (known from the credentials that hold it); a row
+      // whose login no credential holds any more counts on its own.
+      const logins = await source
+        .selectDistinct({ environment: credentialsTable.environment, stsUser: credentialsTable.stsUser })
+        .from(credentialsTable)
+        .where(isNotNull(credentialsTable.stsUser));
+      const loginOfKey = new Map<string, string>();
+      for (const credential of logins) {
+        const login = loginOf(credential);
+        if (!login) continue;
+        const [first, ...rest] = keys.candidateLoginKeys(login);
+        if (!first) continue;
+        for (const key of [first, ...rest]) loginOfKey.set(key, first);
+      }
+      const failed = new Map<string, number>();
+      for (const row of rows) {
+        const group = loginOfKey.get(row.loginKey) ?? row.loginKey;
+        failed.set(group, (failed.get(group) ?? 0) + Number(row.failed));
+      }
+      return [...failed.values()].filter((n) => n >= budget).length;
     },
   };
 }
