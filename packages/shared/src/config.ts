@@ -15,10 +15,18 @@ export class ConfigError extends Error {
   }
 }
 
-/** For `main.ts`: the same, but a bad environment ends the process with the list, not a stack trace. */
-export function loadConfigOrExit<Schema extends z.ZodType>(schema: Schema): z.infer<Schema> {
+/**
+ * For `main.ts`: the same, but a bad environment ends the process with the list, not a stack trace.
+ * `complete` finishes the parsed configuration (e.g. development stand-ins) and may throw a
+ * `ConfigError` too.
+ */
+export function loadConfigOrExit<Schema extends z.ZodType, Config = z.infer<Schema>>(
+  schema: Schema,
+  complete?: (config: z.infer<Schema>) => Config,
+): Config {
   try {
-    return loadConfig(schema);
+    const parsed = loadConfig(schema);
+    return complete ? complete(parsed) : (parsed as Config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);

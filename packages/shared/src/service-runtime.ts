@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { ConfigError, type configFragments, loadConfig } from './config.ts';
+import { type configFragments, loadConfigOrExit } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createPool, type Pool, runMigrations, type ServiceMigrations } from './postgres.ts';
 import { createRedis, type Redis } from './redis.ts';
@@ -55,17 +55,11 @@ export async function startService<
   Schema extends ConfigSchema,
   Config extends z.infer<Schema> = z.infer<Schema>,
 >(startup: ServiceStartup<Schema, Config>): Promise<ServiceRuntime<Config>> {
-  const loaded = (() => {
-    try {
-      const parsed = loadConfig(startup.configSchema);
-      return startup.completeConfig ? startup.completeConfig(parsed) : (parsed as Config);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      console.error(error.message);
-      process.exit(1);
-    }
-  })();
-  const config = loaded as Config & { developmentWarnings?: readonly string[] };
+  type Completed = Config & { developmentWarnings?: readonly string[] };
+  const config = loadConfigOrExit<Schema, Completed>(
+    startup.configSchema,
+    startup.completeConfig ?? ((parsed) => parsed as Completed),
+  );
   const telemetry = startTelemetry({
     serviceName: startup.name,
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -14,7 +14,7 @@ import {
   serviceTokenAuth,
   systemClock,
 } from '@sts/shared';
-import type { SanitelEncryptor } from '@sts/sts';
+import { createSanitelEncryptor, type SanitelEncryptor } from '@sts/sts';
 import type { FastifyInstance } from 'fastify';
 import {
   registerInternalCredentialRoutes,
@@ -49,8 +49,11 @@ export interface CredentialsDeps {
   redis: Redis;
   clock?: Clock;
   keyring: Keyring;
-  /** SanitelCF encryptors per environment (the test one may be the simulator's stand-in). */
-  sanitel: Record<Environment, SanitelEncryptor>;
+  /**
+   * SanitelCF encryptors per environment (the test one may be the simulator's stand-in). Default:
+   * one per set of `sanitelCertificates`, which must then hold both environments.
+   */
+  sanitel?: Record<Environment, SanitelEncryptor>;
   /**
    * The SanitelCF certificates behind those encryptors, watched by the expiry monitor (logs and
    * warnings) and the `credentials_sanitel_certificate_days_left` gauge; not watched when absent.
@@ -98,12 +101,24 @@ function createServer(logger: Logger, tls: OperatorTls | undefined): FastifyInst
   });
 }
 
+/** One encryptor per environment, each encrypting with the newest valid certificate of its set. */
+function sanitelEncryptorsOf(
+  certificates: SanitelCertificatesConfig | undefined,
+): Record<Environment, SanitelEncryptor> {
+  const { production, test } = certificates?.sets ?? {};
+  if (!production || !test) {
+    throw new Error('buildApp: give `sanitel`, or `sanitelCertificates` with the sets of both environments');
+  }
+  return { production: createSanitelEncryptor(production), test: createSanitelEncryptor(test) };
+}
+
 export function buildApp(deps: CredentialsDeps): FastifyInstance {
   const { logger, pool, redis } = deps;
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createCredentialMetrics();
   const policy = { ...DEFAULT_POLICY, ...deps.policy };
   const db = createDatabase(pool);
+  const sanitel = deps.sanitel ?? sanitelEncryptorsOf(deps.sanitelCertificates);
   const envelope = createEnvelopeEncryption(deps.keyring);
   const events = createCredentialEvents({
     redis,
@@ -120,7 +135,7 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
     events,
     metrics,
     stsClientFactory: deps.stsClientFactory,
-    sanitel: deps.sanitel,
+    sanitel,
     policy,
   });
   const leases = createLeaseService({
@@ -128,7 +143,7 @@ export function buildApp(deps: CredentialsDeps): FastifyInstance {
     clock,
     credentials,
     metrics,
-    sanitel: deps.sanitel,
+    sanitel,
     leaseTtlMs: deps.leaseTtlMs ?? 5 * 60_000,
   });
 

@@ -1,5 +1,6 @@
 import { configFragments, serviceTokenConfigFragment } from '@sts/shared';
 import { z } from 'zod';
+import { DEFAULT_SANITEL_WARNING_DAYS } from './credentials/sanitel-certificate-monitor.ts';
 
 const commaList = z.string().transform((text) =>
   text
@@ -56,7 +57,7 @@ export const credentialsConfigSchema = z.object({
   SANITEL_TEST_CERTIFICATE_FILES: fileList.optional(),
   // Days before the expiry of the SanitelCF certificate in use at which to warn (and on the day),
   // unless a successor is configured; past renewals were published 2.5 to 5 weeks ahead.
-  SANITEL_CERTIFICATE_WARNING_DAYS: dayList.default([45, 30, 14, 7, 3, 1]),
+  SANITEL_CERTIFICATE_WARNING_DAYS: dayList.default([...DEFAULT_SANITEL_WARNING_DAYS]),
 
   // Where the STS lives, per environment (the simulator's address in development).
   STS_TEST_BASE_URL: z.url().default('https://invioSS730pTest.sanita.finanze.it'),

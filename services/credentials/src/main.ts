@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createServiceTokenVerifier, loadServiceTokenKeys, startService } from '@sts/shared';
-import { createSanitelEncryptor, loadSanitelCertificates } from '@sts/sts';
+import { loadSanitelCertificates } from '@sts/sts';
 import { buildApp } from './app.ts';
 import { type CredentialsConfig, credentialsConfigSchema } from './config.ts';
 import { credentialsMigrations } from './db/migrations.ts';
 import { developmentFallbacks } from './development-fallbacks.ts';
-import { createCredentialMetrics } from './health/credential-metrics.ts';
 import { createStsClientFactory, defaultTestEnvironmentCa } from './sts/sts-client-factory.ts';
 import { loadKeyring } from './vault/keyring.ts';
 
@@ -19,11 +18,6 @@ await startService({
   completeConfig: developmentFallbacks,
   migrations: credentialsMigrations,
   buildApp: ({ config, logger, pool, redis }) => {
-    // Every configured SanitelCF certificate; each encryption uses the newest valid one.
-    const sanitelSets = {
-      production: loadSanitelCertificates(config.sanitelCertificateFiles.production),
-      test: loadSanitelCertificates(config.sanitelCertificateFiles.test),
-    };
     return buildApp({
       logger,
       pool,
@@ -37,12 +31,13 @@ await startService({
         // Used token ids, shared by every replica: a token is accepted once.
         redis,
       }),
-      sanitel: {
-        production: createSanitelEncryptor(sanitelSets.production),
-        test: createSanitelEncryptor(sanitelSets.test),
-      },
       sanitelCertificates: {
-        sets: sanitelSets,
+        // Every configured SanitelCF certificate; each encryption uses the newest valid one of its
+        // environment's set (buildApp makes the encryptors from them).
+        sets: {
+          production: loadSanitelCertificates(config.sanitelCertificateFiles.production),
+          test: loadSanitelCertificates(config.sanitelCertificateFiles.test),
+        },
         warningDays: config.SANITEL_CERTIFICATE_WARNING_DAYS,
         configuration: {
           production: 'SANITEL_CERTIFICATE_FILES',
@@ -52,7 +47,6 @@ await startService({
               : 'SANITEL_CERTIFICATE_FILES',
         },
       },
-      metrics: createCredentialMetrics(),
       policy: {
         passwordValidityDays: config.CREDENTIALS_PASSWORD_VALIDITY_DAYS,
         expiryWarningDays: config.CREDENTIALS_EXPIRY_WARNING_DAYS,

@@ -51,6 +51,9 @@ export { type TestClock, testClock };
 
 export const newMasterKey = () => randomBytes(32);
 
+/** The harness always gives its encryptors (the simulator's stand-in key), so tests can use them. */
+type HarnessDeps = CredentialsDeps & Required<Pick<CredentialsDeps, 'sanitel'>>;
+
 export interface HarnessOptions {
   databaseUrl: string;
   redisUrl: string;
@@ -77,7 +80,7 @@ export interface Harness {
   logs: string[];
   simulator: (Simulator & { url: string }) | undefined;
   /** What the app is built from, for tests that assemble services themselves. */
-  deps: CredentialsDeps;
+  deps: HarnessDeps;
   /** Decrypts what was encrypted for the STS (the simulator's stand-in key). */
   sanitelDecryptor: SanitelDecryptor;
   /**
@@ -133,7 +136,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const encryptor = createSanitelEncryptor(parseSanitelCertificate(keyPair.certificatePem));
   const stsUrl = simulator?.url ?? NOWHERE;
 
-  const deps: CredentialsDeps = {
+  const deps: HarnessDeps = {
     logger,
     pool,
     redis,

@@ -1,5 +1,5 @@
 import { type Clock, createServiceRegistry } from '@sts/shared';
-import type { SanitelCertificateSet } from '@sts/sts';
+import { type SanitelCertificateSet, sanitelCertificateAdvice } from '@sts/sts';
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { credentialsTable } from '../credentials/credentials-table.ts';
@@ -143,9 +143,8 @@ export function createCredentialMetrics(
       const now = sanitel.clock();
       for (const [environment, set] of Object.entries(sanitel.sets)) {
         if (!set) continue;
-        const { certificate, basis } = set.choose(now);
-        const days = Math.floor((certificate.validTo.getTime() - now.getTime()) / 86_400_000);
-        this.set({ basis, environment, serial: certificate.serialNumber }, days);
+        const { basis, inUse, daysLeft } = sanitelCertificateAdvice(set, now);
+        this.set({ basis, environment, serial: inUse.serialNumber }, daysLeft);
       }
     },
   });
