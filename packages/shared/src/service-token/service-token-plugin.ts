@@ -22,7 +22,7 @@ export const unauthenticated = (detail: string) =>
   new ProblemError({ status: 401, type: 'unauthenticated', title: 'Authentication required', detail });
 
 /** A token presented a second time: its own type, so a caller can tell it from a bad token. */
-export const replayedToken = () =>
+const replayedToken = () =>
   new ProblemError({
     status: 401,
     type: 'service-token-replayed',

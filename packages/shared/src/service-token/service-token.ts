@@ -228,7 +228,7 @@ export type ServiceTokenVerifierOptions = {
 );
 
 /** The Redis key of a used `jti`, namespaced per audience. */
-export const usedTokenKey = (audience: string, jti: string) => `service-token:jti:${audience}:${jti}`;
+const usedTokenKey = (audience: string, jti: string) => `service-token:jti:${audience}:${jti}`;
 
 const refuse = (problem: ServiceTokenProblem, message: string): ServiceTokenVerification => ({
   ok: false,

@@ -20,7 +20,7 @@ export const CALENDAR_MODES = ['enforce', 'relaxed'] as const;
 export type CalendarMode = (typeof CALENDAR_MODES)[number];
 
 /** The kit's category of veterinarians (`SoggettoVeterinario`); configured accounts may use it too. */
-export const VETERINARIAN_CATEGORY = 'Veterinario';
+const VETERINARIAN_CATEGORY = 'Veterinario';
 
 /** Whether an account sends as a veterinarian (its own dates); delegates follow the health dates. */
 export const isVeterinarian = (user: { category: string }): boolean =>

@@ -11,7 +11,7 @@ import type { LoginJudgement } from './login-judgement.ts';
 import { createLoginKeys, type Login, loginOf } from './login-keys.ts';
 import { type AttemptKind, type Refusal, refusalProblem, STOPPED_REMEDY } from './login-refusals.ts';
 
-export { FAILED_LOGIN_OUTCOMES, isFailedLogin, judgeLogin, type LoginJudgement } from './login-judgement.ts';
+export { isFailedLogin, judgeLogin, type LoginJudgement } from './login-judgement.ts';
 export { type Login, loginOf } from './login-keys.ts';
 export type { AttemptKind, RefusalReason } from './login-refusals.ts';
 
