@@ -1,4 +1,4 @@
-import { createZipArchive } from '@sts/sts';
+import { createZipArchive, isCalendarDate } from '@sts/sts';
 import type { FieldDecryptor } from '../crypto/field-decryptor.ts';
 import type { DocumentArchive, StoredDocument } from '../documents/document-archive.ts';
 import { MESSAGES, SIMULATOR_MESSAGES } from '../documents/document-messages.ts';
@@ -160,15 +160,14 @@ const csvField = (value: string | number | undefined) => {
   return /[;"\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
 export function createCitizenReportListHandler(options: Deps): OperationHandler {
   return (call) => {
     const caller = checkCaller(call, options.decryptor);
     if ('problem' in caller) return queryResponse(call, '1', '', [caller.problem]);
     const from = requestText(call, call.payload, FIELD.reportPeriodFrom) ?? '';
     const to = requestText(call, call.payload, FIELD.reportPeriodTo) ?? '';
-    if (!DAY.test(from) || !DAY.test(to) || from > to)
+    // Real calendar days (2024-13-45 is none), in order: then the strings compare as the dates do.
+    if (!isCalendarDate(from) || !isCalendarDate(to) || from > to)
       return queryResponse(call, '1', '', [SIMULATOR_MESSAGES.badQuery]);
 
     const rows: string[] = [];

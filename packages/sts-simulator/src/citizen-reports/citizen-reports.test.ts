@@ -282,6 +282,35 @@ describe('ReportSegnalazioni', () => {
     // Another owner's reports are not in anyone else's list.
     expect(codes(await list(PSICOLOGO, '2026-01-01', '2026-12-31'))).toEqual(['WS96']);
   });
+
+  it('a day no calendar has is refused as a reversed period is (WS94), also without schema validation', async () => {
+    // With validation, the XSD's xs:date already refuses 30 February (a Client fault) ...
+    expect((await list(MEDICO, '2026-02-01', '2026-02-30')).status).toBe(500);
+    // ... without it, the simulator's own check does, instead of comparing the text.
+    const unchecked = await startSimulator({ clock, schemaValidation: false });
+    try {
+      for (const [from, to] of [
+        ['2026-02-01', '2026-02-30'],
+        ['2026-04-31', '2026-05-31'],
+        ['2025-02-29', '2025-03-31'],
+        ['2026-01-01', '2026-13-45'],
+      ] as const) {
+        const answer = await unchecked.soap(
+          PATH.citizenReportList,
+          citizenReportListEnvelope({
+            pincode: unchecked.pin(MEDICO.pincode),
+            owner: ownerOf(MEDICO, unchecked.cf(MEDICO.taxCode)),
+            from,
+            to,
+          }),
+          auth(MEDICO),
+        );
+        expect(codes(answer), `${from}..${to}`).toEqual(['WS94']);
+      }
+    } finally {
+      await unchecked.close();
+    }
+  });
 });
 
 /** The kit's pincode ciphertext of a user, as its UtenzeTest file gives it (the simulator knows it). */
