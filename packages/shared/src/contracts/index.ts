@@ -1,3 +1,4 @@
+export * from './api-key-scopes.ts';
 export * from './credential-events.ts';
 export * from './credential-lease.ts';
 export * from './document-status.ts';

@@ -1,0 +1,11 @@
+import { defineConfig } from 'drizzle-kit';
+
+// `pnpm --filter @sts/gateway exec drizzle-kit generate`: one drizzle file per table (`*-table.ts` in
+// the domain folders); migrations land in drizzle/ and run at boot (src/db/migrations.ts) and before
+// every CLI command (src/cli.ts).
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './src/**/*-table.ts',
+  out: './drizzle',
+  schemaFilter: ['gateway'],
+});

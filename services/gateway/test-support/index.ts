@@ -1,0 +1,19 @@
+import { type Clock, type Pool, systemClock } from '@sts/shared';
+import { type ApiKeyService, createApiKeyService } from '../src/api-keys/api-key-service.ts';
+import { createDatabase } from '../src/db/database.ts';
+import { createTenantService, type TenantService } from '../src/tenants/tenant-service.ts';
+
+/**
+ * The gateway's tenant and API-key services on a test database, for tests outside the gateway
+ * (tests/no-5xx) that need tenants and keys: what the CLI does, without a child process.
+ */
+export function gatewayAccounts(
+  pool: Pool,
+  clock: Clock = systemClock,
+): {
+  tenants: TenantService;
+  apiKeys: ApiKeyService;
+} {
+  const db = createDatabase(pool);
+  return { tenants: createTenantService({ db, clock }), apiKeys: createApiKeyService({ db, clock }) };
+}
