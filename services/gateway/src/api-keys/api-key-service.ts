@@ -149,6 +149,9 @@ export interface ApiKeyService {
 export function createApiKeyService({ db, clock }: { db: Database; clock: Clock }): ApiKeyService {
   return {
     async create(tenantId, input) {
+      // What was asked is checked before anything is looked up: a bad scope is said as such.
+      checkedScopes(input.scopes);
+      checkedLabel(input.label);
       return db.transaction(async (tx) => {
         const tenant = await findTenant(tx, tenantId, { lock: 'share' });
         if (!tenant) throw notFound(`Tenant ${tenantId.slice(0, 64)}`);
