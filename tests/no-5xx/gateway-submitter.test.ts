@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { buildApp as buildGateway } from '@sts/gateway';
+import { gatewayAccounts } from '@sts/gateway/testing';
 import { createLogger, createPool, createRedis, type Pool, type Redis } from '@sts/shared';
 import { buildApp as buildSubmitter } from '@sts/submitter';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
@@ -10,21 +11,64 @@ import { type Answer, fuzz, PARSER_CASES, rawExchange, requests, routesOf, viola
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
 
-// The gateway and the submitter serve /health and /metrics so far; the property holds for them, for
-// every path they do not serve, and for what Node's parser refuses.
+// The submitter serves /health and /metrics so far, the gateway those and its public API (/v1/whoami
+// behind API keys); the property holds for them, for every path they do not serve, and for what
+// Node's parser refuses.
 const RUNS = 300;
 
+/** How a request authenticates: no header, or an API key that is good, revoked, wrong or no key at all. */
+const AUTH = [
+  'none',
+  'valid',
+  'revoked',
+  'disabled-tenant',
+  'wrong-secret',
+  'unknown-prefix',
+  'garbage-bearer',
+  'basic',
+  'huge-bearer',
+] as const;
+type Auth = (typeof AUTH)[number];
+type AuthHeaders = (auth: Auth) => Record<string, string>;
+
+/** Tenants and keys of every kind, made with the gateway's own services. */
+async function gatewayAuth(pool: Pool): Promise<AuthHeaders> {
+  const { tenants, apiKeys } = gatewayAccounts(pool);
+  const live = await tenants.create({ name: 'Fuzz clinic' });
+  const revoked = await apiKeys.create(live.tenant.id, { scopes: ['invoices:read'], label: 'revoked' });
+  await apiKeys.revoke(revoked.apiKey.id);
+  const disabled = await tenants.create({ name: 'Fuzz clinic, disabled' });
+  await tenants.disable(disabled.tenant.id);
+  const keys: Record<Auth, string | undefined> = {
+    none: undefined,
+    valid: `Bearer ${live.firstKey.key}`,
+    revoked: `Bearer ${revoked.key}`,
+    'disabled-tenant': `Bearer ${disabled.firstKey.key}`,
+    'wrong-secret': `Bearer sts_${live.firstKey.apiKey.prefix}_${'A'.repeat(43)}`,
+    'unknown-prefix': `Bearer sts_0123456789abcdef_${'A'.repeat(43)}`,
+    'garbage-bearer': 'Bearer a.b.c',
+    basic: 'Basic dXNlcjpwYXNz',
+    'huge-bearer': `Bearer ${'x'.repeat(12_000)}`,
+  };
+  return (auth): Record<string, string> => {
+    const header = keys[auth];
+    return header ? { authorization: header } : {};
+  };
+}
+
 describe.each([
-  ['gateway', buildGateway],
-  ['submitter', buildSubmitter],
-])('%s: no 5xx from input', (name, build) => {
+  { name: 'gateway', build: buildGateway, auth: gatewayAuth, own: ['GET /v1/whoami'] },
+  { name: 'submitter', build: buildSubmitter, auth: async (): Promise<AuthHeaders> => () => ({}), own: [] },
+])('$name: no 5xx from input', ({ name, build, auth, own }) => {
   let pool: Pool;
   let redis: Redis;
   let app: ReturnType<typeof buildGateway>;
   let port: number;
+  let authHeaders: AuthHeaders;
   beforeAll(async () => {
     pool = createPool({ url: database.url, applicationName: `no-5xx-${name}` });
     redis = createRedis(redisDatabase.url, `no-5xx-${name}`);
+    authHeaders = await auth(pool);
     app = build({ logger: createLogger({ name, level: 'silent' }), pool, redis });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as { port: number }).port;
@@ -38,26 +82,56 @@ describe.each([
   it(`answers ${RUNS} generated requests over every route without a 5xx, errors as problem+json`, async () => {
     const routes = routesOf(app);
     expect(routes.map((route) => `${route.method} ${route.url}`)).toEqual(
-      expect.arrayContaining(['GET /health', 'GET /metrics']),
+      expect.arrayContaining(['GET /health', 'GET /metrics', ...own]),
     );
     await fuzz(
       `${name} (${routes.length} routes)`,
       requests({
         routes,
-        auth: fc.constant('none'),
-        strangers: ['/internal/v1/credentials', '/operator/v1/credentials', '/__admin/users'],
+        auth: fc.oneof(
+          { weight: 3, arbitrary: fc.constant<Auth>('valid') },
+          { weight: 4, arbitrary: fc.constantFrom(...AUTH) },
+        ),
+        strangers: [
+          '/internal/v1/credentials',
+          '/operator/v1/credentials',
+          '/__admin/users',
+          '/v1/invoices',
+          '/v1',
+        ],
       }),
       async (request): Promise<Answer> => {
         const response = await app.inject({
           method: request.method as 'GET',
           url: request.url,
-          headers: request.headers,
+          headers: { ...request.headers, ...authHeaders(request.auth) },
           ...(request.body !== undefined ? { payload: request.body } : {}),
         });
         return { statusCode: response.statusCode, headers: response.headers, body: response.body };
       },
       { runs: RUNS },
     );
+    // The gateway's public API, deterministically: /v1/whoami for every kind of key.
+    if (own.includes('GET /v1/whoami')) {
+      const expected: Record<Auth, number> = {
+        none: 401,
+        valid: 200,
+        revoked: 401,
+        'disabled-tenant': 403,
+        'wrong-secret': 401,
+        'unknown-prefix': 401,
+        'garbage-bearer': 401,
+        basic: 401,
+        'huge-bearer': 401,
+      };
+      for (const kind of AUTH) {
+        for (const method of ['GET', 'HEAD'] as const) {
+          const response = await app.inject({ method, url: '/v1/whoami', headers: authHeaders(kind) });
+          expect(response.statusCode, `${method} ${kind}: ${response.body}`).toBe(expected[kind]);
+          expect(violation({ method }, response)).toBeUndefined();
+        }
+      }
+    }
   });
 
   it.each(PARSER_CASES)('answers $name, refused by the HTTP parser, with a 4xx problem', async ({ raw }) => {
