@@ -215,6 +215,25 @@ describe('tenants and API keys', () => {
     expect(rows[0]?.n).toBe(0);
   });
 
+  it('answers 503 with Retry-After, not a pass nor a 500, when keys cannot be read', async () => {
+    const { firstKey } = await tenants.create({ name: 'Clinica Offline' });
+    const away = createPool({ url: 'postgres://nobody@127.0.0.1:1/none', applicationName: 'gateway-away' });
+    const offline = buildApp({ logger, pool: away, redis, clock });
+    try {
+      const response = await offline.inject({
+        method: 'GET',
+        url: '/v1/whoami',
+        headers: { authorization: bearer(firstKey.key) },
+      });
+      expect(response.statusCode).toBe(503);
+      expect(problemOf(response).type).toMatch(/\/unavailable$/);
+      expect(response.headers['retry-after']).toBe('5');
+    } finally {
+      await offline.close();
+      await away.end();
+    }
+  });
+
   describe('scopes a route requires', () => {
     let guarded: FastifyInstance;
     beforeAll(async () => {
