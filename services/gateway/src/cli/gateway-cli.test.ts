@@ -149,6 +149,12 @@ describe('gateway CLI (child process)', () => {
     const cases: [string[], number, RegExp][] = [
       [['tenants', 'create'], 2, /required option '--name <name>' not specified/],
       [['frobnicate'], 2, /unknown command 'frobnicate'/],
+      [
+        ['tenants', 'create', '--name', 'Clinica', '--scopes', 'invoices:read,everything'],
+        2,
+        /"everything" is not a scope/,
+      ],
+      [['tenants', 'create', '--name', ' '], 2, /A tenant needs a name/],
       [['api-keys', 'create', '--tenant', 'not-a-uuid', '--scopes', 'invoices:read'], 2, /not an id/],
       [
         [

@@ -115,8 +115,10 @@ function program(io: CliIo, json: () => boolean): Command {
     .option('--scopes <scopes...>', `the first key's scopes: ${scopesHelp}; default all`)
     .option('--label <label>', "the first key's label", 'first key')
     .action(async (options: { name: string; scopes?: string[]; label: string }) => {
+      const given = scopeList(options.scopes);
+      const scopes = given && checkedScopes(given);
       const { tenant, firstKey } = await withAccounts(io, ({ tenants }) =>
-        tenants.create({ name: options.name, scopes: scopeList(options.scopes), label: options.label }),
+        tenants.create({ name: options.name, scopes, label: options.label }),
       );
       out(
         `Tenant ${tenant.id} "${tenant.name}" created.\nIts first ${keyLine(firstKey.apiKey)}:\n\n  ${firstKey.key}\n\n${ONCE_NOTE}`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { API_KEY_SCOPE_NAMES, type Clock, invalidRequest, notFound, refusedCharacters } from '@sts/shared';
-import { type IssuedApiKey, issueApiKey } from '../api-keys/api-key-service.ts';
+import { checkedLabel, checkedScopes, type IssuedApiKey, issueApiKey } from '../api-keys/api-key-service.ts';
 import type { Database } from '../db/database.ts';
 import { findTenant, insertTenant, updateTenant } from './tenant-store.ts';
 import type { TenantRow } from './tenants-table.ts';
@@ -59,12 +59,11 @@ export function createTenantService({ db, clock }: { db: Database; clock: Clock 
   return {
     async create(input) {
       const name = checkedName(input.name);
+      const scopes = checkedScopes(input.scopes ?? API_KEY_SCOPE_NAMES);
+      const label = checkedLabel(input.label ?? FIRST_KEY_LABEL) ?? undefined;
       return db.transaction(async (tx) => {
         const tenant = await insertTenant(tx, { id: randomUUID(), name, createdAt: clock() });
-        const firstKey = await issueApiKey(tx, clock, tenant, {
-          scopes: input.scopes ?? API_KEY_SCOPE_NAMES,
-          label: input.label ?? FIRST_KEY_LABEL,
-        });
+        const firstKey = await issueApiKey(tx, clock, tenant, { scopes, label });
         return { tenant: viewTenant(tenant), firstKey };
       });
     },
