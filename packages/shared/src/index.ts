@@ -25,6 +25,7 @@ export {
   JobPayloadError,
   type JobProducer,
   type JobWorkers,
+  type RetryOverrides,
   startJobWorkers,
 } from './jobs/job-queues.ts';
 export { createLogger, type Logger, type LoggerOptions, REDACTED_KEYS } from './logger.ts';

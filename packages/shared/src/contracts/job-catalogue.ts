@@ -164,11 +164,26 @@ export const JOB_CATALOGUE = {
     jobId: (payload) => `status-${payload.eventId}`,
     retry: { attempts: 20, backoff: backoff(1_000) },
   }),
+  /**
+   * Deliver one webhook (one event to one endpoint) of a tenant; the gateway keeps the body and the
+   * endpoint's secret, the job only points at them. BullMQ waits 2^(n-1) × 11 s before attempt n + 1,
+   * less up to 10 % jitter: the 13 waits of 14 attempts add up to 11 s × (2^13 − 1) = 90,101 s ≈ 25.0 h
+   * at most and 22.5 h at least (about 23.8 h on average), so a receiver that is down is retried for
+   * about a day; the last wait alone is 11 s × 2^12 ≈ 12.5 h.
+   */
+  'webhook.deliver': job({
+    queue: 'webhook-deliver',
+    producers: ['gateway'],
+    consumer: 'gateway',
+    payload: z.strictObject({ tenantId, endpointId: id, deliveryId: id }),
+    jobId: (payload) => `webhook-${payload.deliveryId}`,
+    retry: { attempts: 14, backoff: { type: 'exponential', delayMs: 11_000, jitter: 0.1 } },
+  }),
 } as const;
 
 export type JobName = keyof typeof JOB_CATALOGUE;
 export type JobPayload<Name extends JobName> = z.infer<(typeof JOB_CATALOGUE)[Name]['payload']>;
-/** The job types a service consumes, e.g. `JobsConsumedBy<'gateway'>` is `'document.status'`. */
+/** The job types a service consumes, e.g. `JobsConsumedBy<'submitter'>` is `'documents.accepted' | 'batch.flush' | …`. */
 export type JobsConsumedBy<Service extends ServiceName> = {
   [Name in JobName]: (typeof JOB_CATALOGUE)[Name]['consumer'] extends Service ? Name : never;
 }[JobName];

@@ -84,6 +84,7 @@ describe('producing and consuming jobs on real Redis', () => {
           received.push(payload);
           delivered();
         },
+        'webhook.deliver': async () => {},
       },
     });
     await done;

@@ -7,6 +7,7 @@ import {
   type JobsConsumedBy,
   type JobsProducedBy,
   jobsConsumedBy,
+  type RetryPolicy,
   type ServiceName,
 } from '../contracts/job-catalogue.ts';
 import type { Logger } from '../logger.ts';
@@ -40,12 +41,23 @@ export function checkJobHandlers(service: ServiceName, handlers: Record<string, 
   if (missing.length || unexpected.length) throw new JobHandlersError(service, missing, unexpected);
 }
 
+/**
+ * Retry policies that replace the catalogue's for some job types: for tests, which cannot wait a day
+ * of backoff (production producers never set it).
+ */
+export type RetryOverrides = Partial<Record<JobName, RetryPolicy>>;
+
 /** BullMQ options of a job from its catalogue entry: deterministic id, attempts, backoff with jitter. */
-function jobOptions<Name extends JobName>(name: Name, payload: JobPayload<Name>): JobsOptions {
-  const { jobId, retry } = JOB_CATALOGUE[name] as unknown as {
+function jobOptions<Name extends JobName>(
+  name: Name,
+  payload: JobPayload<Name>,
+  overrides: RetryOverrides = {},
+): JobsOptions {
+  const { jobId, retry: catalogued } = JOB_CATALOGUE[name] as unknown as {
     jobId: (payload: JobPayload<Name>) => string;
-    retry: (typeof JOB_CATALOGUE)[Name]['retry'];
+    retry: RetryPolicy;
   };
+  const retry = overrides[name] ?? catalogued;
   return {
     jobId: jobId(payload),
     attempts: retry.attempts,
@@ -89,6 +101,8 @@ export function createJobProducer<Service extends ServiceName>(options: {
   connection: Redis;
   /** Redis key prefix of the queues (default BullMQ's `bull`). */
   prefix?: string;
+  /** Tests only: shorter retry policies than the catalogue's. */
+  retryOverrides?: RetryOverrides;
 }): JobProducer<Service> {
   const queues = new Map<JobName, Queue>();
   const queueOf = (name: JobName) => {
@@ -109,7 +123,7 @@ export function createJobProducer<Service extends ServiceName>(options: {
   return {
     async enqueue(name, payload, enqueueOptions = {}) {
       const valid = parsePayload(name, payload);
-      const jobOpts = jobOptions(name, valid);
+      const jobOpts = jobOptions(name, valid, options.retryOverrides);
       await queueOf(name).add(name, valid, {
         ...jobOpts,
         ...(enqueueOptions.delayMs ? { delay: enqueueOptions.delayMs } : {}),
@@ -119,7 +133,7 @@ export function createJobProducer<Service extends ServiceName>(options: {
     async enqueueMany(name, payloads) {
       const jobs = payloads.map((payload) => {
         const valid = parsePayload(name, payload);
-        return { name, data: valid, opts: jobOptions(name, valid) };
+        return { name, data: valid, opts: jobOptions(name, valid, options.retryOverrides) };
       });
       await queueOf(name).addBulk(jobs);
       return jobs.map((job) => job.opts.jobId!);
