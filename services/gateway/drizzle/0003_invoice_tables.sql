@@ -31,6 +31,7 @@ CREATE TABLE "gateway"."invoices" (
 	"credential_id" uuid NOT NULL,
 	"operation" text NOT NULL,
 	"document_key" text NOT NULL,
+	"variant" text DEFAULT '' NOT NULL,
 	"chain_key" text NOT NULL,
 	"chain_sequence" integer NOT NULL,
 	"vat_number" text NOT NULL,
@@ -68,7 +69,7 @@ ALTER TABLE "gateway"."idempotency_keys" ADD CONSTRAINT "idempotency_keys_tenant
 ALTER TABLE "gateway"."invoice_history" ADD CONSTRAINT "invoice_history_invoice_id_invoices_id_fk" FOREIGN KEY ("invoice_id") REFERENCES "gateway"."invoices"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "gateway"."invoices" ADD CONSTRAINT "invoices_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "gateway"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "invoice_history_invoice" ON "gateway"."invoice_history" USING btree ("invoice_id","sequence");--> statement-breakpoint
-CREATE UNIQUE INDEX "invoices_identity" ON "gateway"."invoices" USING btree ("tenant_id","document_key","operation");--> statement-breakpoint
+CREATE UNIQUE INDEX "invoices_identity" ON "gateway"."invoices" USING btree ("tenant_id","document_key","operation","variant");--> statement-breakpoint
 CREATE UNIQUE INDEX "invoices_chain" ON "gateway"."invoices" USING btree ("tenant_id","chain_key","chain_sequence");--> statement-breakpoint
 CREATE INDEX "invoices_tenant_received" ON "gateway"."invoices" USING btree ("tenant_id","received_at","id");--> statement-breakpoint
 CREATE INDEX "invoices_tenant_status" ON "gateway"."invoices" USING btree ("tenant_id","status","received_at");--> statement-breakpoint

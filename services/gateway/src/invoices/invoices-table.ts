@@ -24,8 +24,8 @@ const statusList = sql.raw(DOCUMENT_STATUSES.map((status) => `'${status}'`).join
  * One invoice event: one operation (insert, update, refund, cancel) on one document, as accepted.
  *
  * - `document_key` names the document the event carries (its own identity: VAT number, issue date,
- *   device, number); with the operation it is unique per tenant, so a client retrying without an
- *   idempotency key never creates a second event.
+ *   device, number); with the operation (and, for updates, their content) it is unique per tenant,
+ *   so a client retrying without an idempotency key never creates a second event.
  * - `chain_key` names the document the operation acts on (a refund acts on the refunded document),
  *   and `chain_sequence` is the event's place among the operations on it: the order they were
  *   accepted in, which the submitter keeps.
@@ -44,6 +44,11 @@ export const invoicesTable = gatewaySchema.table(
     credentialId: uuid('credential_id').notNull(),
     operation: text('operation').$type<'insert' | 'update' | 'refund' | 'cancel'>().notNull(),
     documentKey: text('document_key').notNull(),
+    /**
+     * What tells apart two events of one operation on one document: empty, except for updates, which
+     * may correct a document more than once (the content hash of the update).
+     */
+    variant: text('variant').notNull().default(''),
     chainKey: text('chain_key').notNull(),
     chainSequence: integer('chain_sequence').notNull(),
     vatNumber: text('vat_number').notNull(),
@@ -70,7 +75,7 @@ export const invoicesTable = gatewaySchema.table(
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
   },
   (table) => [
-    uniqueIndex('invoices_identity').on(table.tenantId, table.documentKey, table.operation),
+    uniqueIndex('invoices_identity').on(table.tenantId, table.documentKey, table.operation, table.variant),
     uniqueIndex('invoices_chain').on(table.tenantId, table.chainKey, table.chainSequence),
     index('invoices_tenant_received').on(table.tenantId, table.receivedAt, table.id),
     index('invoices_tenant_status').on(table.tenantId, table.status, table.receivedAt),
