@@ -17,6 +17,13 @@ import { apiKeyAuth } from './api-keys/api-key-auth.ts';
 import { createApiKeyService } from './api-keys/api-key-service.ts';
 import { registerWhoamiRoute } from './api-keys/whoami-route.ts';
 import { createDatabase } from './db/database.ts';
+import { registerApiDocs } from './http/api-docs.ts';
+import {
+  apiKeyRateLimit,
+  DEFAULT_PROTECTION,
+  type ProtectionOptions,
+  registerOverloadProtection,
+} from './http/protection.ts';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -25,6 +32,8 @@ export interface GatewayDeps {
   clock?: Clock;
   /** The prom-client registry served on `GET /metrics`; one of its own by default. */
   metrics?: Registry;
+  /** Rate limit per API key and overload thresholds (src/http/protection.ts); generous by default. */
+  protection?: ProtectionOptions;
 }
 
 export function buildApp({
@@ -33,10 +42,14 @@ export function buildApp({
   redis,
   clock = systemClock,
   metrics = createServiceRegistry('gateway'),
+  protection = DEFAULT_PROTECTION,
 }: GatewayDeps): FastifyInstance {
   const db = createDatabase(pool);
   const apiKeys = createApiKeyService({ db, clock });
   const app = createHttpApp({ logger });
+  // Before any route: overload shedding (503), zod validation and the OpenAPI docs (/docs).
+  registerOverloadProtection(app, protection.overload);
+  registerApiDocs(app);
   registerHealthRoute(app, {
     service: 'gateway',
     checks: { postgres: postgresCheck(pool), redis: redisCheck(redis) },
@@ -45,6 +58,7 @@ export function buildApp({
   // The public API (/v1/...): every route behind an API key, each declaring the scopes it needs.
   void app.register(async (api) => {
     await api.register(apiKeyAuth, { apiKeys });
+    await api.register(apiKeyRateLimit, { redis, perMinute: protection.rateLimitPerMinute });
     registerWhoamiRoute(api);
   });
   return app;
