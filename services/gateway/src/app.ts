@@ -16,6 +16,8 @@ import type { FastifyInstance } from 'fastify';
 import { apiKeyAuth } from './api-keys/api-key-auth.ts';
 import { createApiKeyService } from './api-keys/api-key-service.ts';
 import { registerWhoamiRoute } from './api-keys/whoami-route.ts';
+import { registerCredentialRoutes } from './credentials/credential-routes.ts';
+import type { CredentialsClient } from './credentials/credentials-client.ts';
 import { createDatabase } from './db/database.ts';
 import { registerApiDocs } from './http/api-docs.ts';
 import {
@@ -34,6 +36,8 @@ export interface GatewayDeps {
   metrics?: Registry;
   /** Rate limit per API key and overload thresholds (src/http/protection.ts); generous by default. */
   protection?: ProtectionOptions;
+  /** The credentials service's client: `/v1/credentials…` are registered only when it is given. */
+  credentials?: CredentialsClient;
 }
 
 export function buildApp({
@@ -43,6 +47,7 @@ export function buildApp({
   clock = systemClock,
   metrics = createServiceRegistry('gateway'),
   protection = DEFAULT_PROTECTION,
+  credentials,
 }: GatewayDeps): FastifyInstance {
   const db = createDatabase(pool);
   const apiKeys = createApiKeyService({ db, clock });
@@ -60,6 +65,7 @@ export function buildApp({
     await api.register(apiKeyAuth, { apiKeys });
     await api.register(apiKeyRateLimit, { redis, perMinute: protection.rateLimitPerMinute });
     registerWhoamiRoute(api);
+    if (credentials) registerCredentialRoutes(api, { credentials });
   });
   return app;
 }

@@ -17,3 +17,16 @@ export function gatewayAccounts(
   const db = createDatabase(pool);
   return { tenants: createTenantService({ db, clock }), apiKeys: createApiKeyService({ db, clock }) };
 }
+
+export { CREDENTIALS_BODY_LIMIT } from '../src/credentials/credential-routes.ts';
+/**
+ * The credentials service's client, for tests that start the real credentials service and give the
+ * gateway's `buildApp` a client of it (`credentials`), as `main.ts` does (tests/gateway-credentials).
+ */
+export {
+  type CredentialSummary,
+  type CredentialsClient,
+  type CredentialsClientOptions,
+  CredentialsUnavailableError,
+  createCredentialsClient,
+} from '../src/credentials/credentials-client.ts';
