@@ -44,6 +44,7 @@ export {
   type ProblemDetails,
   ProblemError,
   problemPlugin,
+  requestProblem,
 } from './problem.ts';
 export { createRedis, type Redis, type RedisOptions } from './redis.ts';
 export {
@@ -79,3 +80,4 @@ export {
 export { createShutdown, type Shutdown } from './shutdown.ts';
 export { startTelemetry, type Telemetry } from './telemetry.ts';
 export { type Clock, type RomeTime, romeDate, romeTime, systemClock } from './time.ts';
+export { currentTraceContext } from './trace-context.ts';

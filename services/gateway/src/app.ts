@@ -1,6 +1,7 @@
 import {
   type Clock,
   createHttpApp,
+  createJobProducer,
   createServiceRegistry,
   type Logger,
   type Pool,
@@ -9,9 +10,12 @@ import {
   type Registry,
   redisCheck,
   registerHealthRoute,
+  registerBackgroundTask,
   registerMetricsRoute,
+  romeDate,
   systemClock,
 } from '@sts/shared';
+import type { SanitelEncryptor } from '@sts/sts';
 import type { FastifyInstance } from 'fastify';
 import { apiKeyAuth } from './api-keys/api-key-auth.ts';
 import { createApiKeyService } from './api-keys/api-key-service.ts';
@@ -26,6 +30,11 @@ import {
   type ProtectionOptions,
   registerOverloadProtection,
 } from './http/protection.ts';
+import type { CredentialDirectory } from './invoices/credential-directory.ts';
+import { createInvoiceIntake } from './invoices/invoice-intake.ts';
+import { registerInvoiceRoutes } from './invoices/invoice-routes.ts';
+import type { PatientHasher } from './invoices/patient-privacy.ts';
+import { createOutboxRelay } from './outbox/outbox-relay.ts';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -38,6 +47,23 @@ export interface GatewayDeps {
   protection?: ProtectionOptions;
   /** The credentials service's client: `/v1/credentials…` are registered only when it is given. */
   credentials?: CredentialsClient;
+  /** The keyed hash of patients' codici fiscali (src/invoices/patient-privacy.ts). */
+  patientHasher?: PatientHasher;
+  /** Invoice events in (`POST /v1/invoices…`) and the outbox relay: registered only when given. */
+  invoices?: InvoiceDeps;
+}
+
+export interface InvoiceDeps {
+  /** The tenant's credentials, to choose each event's sender and its environment. */
+  directory: CredentialDirectory;
+  /** SanitelCF encryption of patients' codici fiscali, per environment of the credential. */
+  encryptors: Record<'test' | 'production', SanitelEncryptor>;
+  /** Keys the `Idempotency-Key` request fingerprints (bodies hold codici fiscali). */
+  requestHashKey: Buffer;
+  /** The kit's test environment does not refuse closed tax years (docs/protocol.md §4.3). */
+  testCalendar: 'relaxed' | 'enforce';
+  /** The outbox relay; `false`: not run by this app (tests that drive it themselves). */
+  relay: { intervalMs: number; batchSize: number } | false;
 }
 
 export function buildApp({
@@ -48,6 +74,8 @@ export function buildApp({
   metrics = createServiceRegistry('gateway'),
   protection = DEFAULT_PROTECTION,
   credentials,
+  patientHasher,
+  invoices,
 }: GatewayDeps): FastifyInstance {
   const db = createDatabase(pool);
   const apiKeys = createApiKeyService({ db, clock });
@@ -66,6 +94,32 @@ export function buildApp({
     await api.register(apiKeyRateLimit, { redis, perMinute: protection.rateLimitPerMinute });
     registerWhoamiRoute(api);
     if (credentials) registerCredentialRoutes(api, { credentials });
+    if (invoices) registerInvoiceRoutes(api, { intake: invoiceIntake(invoices) });
   });
+  if (invoices?.relay) startOutboxRelay(invoices.relay);
   return app;
+
+  function invoiceIntake(deps: InvoiceDeps) {
+    if (!patientHasher) throw new Error('buildApp: invoices need the patientHasher');
+    return createInvoiceIntake({
+      pool,
+      clock,
+      credentials: deps.directory,
+      encryptors: deps.encryptors,
+      patientHasher,
+      requestHashKey: deps.requestHashKey,
+      today: () => romeDate(clock()),
+      rulesFor: (environment, today) =>
+        environment === 'test'
+          ? { today, allowKitTestIdentifiers: true, relaxedCalendar: deps.testCalendar === 'relaxed' }
+          : { today },
+    });
+  }
+
+  function startOutboxRelay(options: { intervalMs: number; batchSize: number }) {
+    const producer = createJobProducer({ service: 'gateway', connection: redis });
+    const relay = createOutboxRelay({ pool, producer, logger, batchSize: options.batchSize });
+    registerBackgroundTask(app, { name: 'outbox-relay', intervalMs: options.intervalMs, run: relay.drain }, logger);
+    app.addHook('onClose', () => producer.close());
+  }
 }

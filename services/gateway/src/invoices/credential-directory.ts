@@ -1,5 +1,8 @@
 import { type Clock, ProblemError, systemClock } from '@sts/shared';
 
+/** A cached list this young is not read again even when asked for a fresh one. */
+const FRESH_ENOUGH_MS = 1000;
+
 /** What the gateway needs to know of a tenant's credential to accept documents for it. */
 export interface SenderCredential {
   id: string;
@@ -9,8 +12,12 @@ export interface SenderCredential {
 }
 
 export interface CredentialDirectory {
-  /** The tenant's credentials; answers 503 (a `ProblemError`) when they cannot be read now. */
-  credentialsOf(tenantId: string): Promise<readonly SenderCredential[]>;
+  /**
+   * The tenant's credentials; answers 503 (a `ProblemError`) when they cannot be read now. `fresh`:
+   * read them again unless the cached list is under a second old (an event named a credential the
+   * cached list lacks: it may have just been created).
+   */
+  credentialsOf(tenantId: string, options?: { fresh?: boolean }): Promise<readonly SenderCredential[]>;
   /** Forgets what is cached for a tenant (a credential was created, changed or deleted). */
   forget(tenantId: string): void;
 }
@@ -29,10 +36,11 @@ export function createCredentialDirectory(options: {
   const clock = options.clock ?? systemClock;
   const cache = new Map<string, { at: number; credentials: Promise<readonly SenderCredential[]> }>();
   return {
-    credentialsOf(tenantId) {
+    credentialsOf(tenantId, { fresh = false } = {}) {
       const now = clock().getTime();
       const cached = cache.get(tenantId);
-      if (cached && now - cached.at < ttlMs) return cached.credentials;
+      if (cached && now - cached.at < (fresh ? Math.min(ttlMs, FRESH_ENOUGH_MS) : ttlMs))
+        return cached.credentials;
       const credentials = options.list(tenantId).catch(() => {
         cache.delete(tenantId);
         throw new ProblemError({

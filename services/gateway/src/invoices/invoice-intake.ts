@@ -57,8 +57,32 @@ export function createInvoiceIntake(deps: InvoiceIntakeDeps) {
     inputs: readonly unknown[],
     positions: readonly number[],
     label: (i: number) => string,
-  ) {
-    const credentials = await deps.credentials.credentialsOf(tenantId);
+  ): Promise<Item[]> {
+    const items = prepareWith(
+      tenantId,
+      await deps.credentials.credentialsOf(tenantId),
+      inputs,
+      positions,
+      label,
+    );
+    // An event naming a credential the cached list lacks: read the list again once (just created?).
+    const missingCredential = items.some(
+      (item) =>
+        'rejected' in item &&
+        item.rejected.problems.some((problem) => CREDENTIAL_NOT_FOUND.includes(problem.rule)),
+    );
+    if (!missingCredential) return items;
+    const fresh = await deps.credentials.credentialsOf(tenantId, { fresh: true });
+    return prepareWith(tenantId, fresh, inputs, positions, label);
+  }
+
+  function prepareWith(
+    tenantId: string,
+    credentials: Awaited<ReturnType<CredentialDirectory['credentialsOf']>>,
+    inputs: readonly unknown[],
+    positions: readonly number[],
+    label: (i: number) => string,
+  ): Item[] {
     const today = deps.today();
     const context = {
       tenantId,
@@ -251,6 +275,12 @@ export function createInvoiceIntake(deps: InvoiceIntakeDeps) {
 }
 
 export type InvoiceIntake = ReturnType<typeof createInvoiceIntake>;
+
+const CREDENTIAL_NOT_FOUND = [
+  'credential.unknown',
+  'credential.none-for-vat-number',
+  'credential.vat-number',
+];
 
 const never = (): never => {
   throw new Error('unreachable');
