@@ -30,3 +30,4 @@ export {
   CredentialsUnavailableError,
   createCredentialsClient,
 } from '../src/credentials/credentials-client.ts';
+export { CLINIC_VAT_NUMBER, invoiceEvent, patientTaxCode, vatNumber } from './invoice-events.ts';
