@@ -35,6 +35,7 @@ import { createInvoiceIntake } from './invoices/invoice-intake.ts';
 import { registerInvoiceRoutes } from './invoices/invoice-routes.ts';
 import type { PatientHasher } from './invoices/patient-privacy.ts';
 import { createOutboxRelay } from './outbox/outbox-relay.ts';
+import { createWebhooks, developmentWebhookSecretKey, type WebhookOptions } from './webhooks/webhooks.ts';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -51,6 +52,8 @@ export interface GatewayDeps {
   patientHasher?: PatientHasher;
   /** Invoice events in (`POST /v1/invoices…`) and the outbox relay: registered only when given. */
   invoices?: InvoiceDeps;
+  /** Webhooks (src/webhooks/): the secret key (a public development one outside production), URL policy. */
+  webhooks?: Partial<WebhookOptions>;
 }
 
 export interface InvoiceDeps {
@@ -76,10 +79,19 @@ export function buildApp({
   credentials,
   patientHasher,
   invoices,
+  webhooks: webhookOptions = {},
 }: GatewayDeps): FastifyInstance {
   const db = createDatabase(pool);
   const apiKeys = createApiKeyService({ db, clock });
   const app = createHttpApp({ logger });
+  const webhooks = createWebhooks({
+    db,
+    redis,
+    logger,
+    clock,
+    options: { ...webhookOptions, secretKey: webhookOptions.secretKey ?? developmentWebhookSecretKey() },
+  });
+  webhooks.registerBackgroundWork(app);
   // Before any route: overload shedding (503), zod validation and the OpenAPI docs (/docs).
   registerOverloadProtection(app, protection.overload);
   registerApiDocs(app);
@@ -95,6 +107,7 @@ export function buildApp({
     registerWhoamiRoute(api);
     if (credentials) registerCredentialRoutes(api, { credentials });
     if (invoices) registerInvoiceRoutes(api, { intake: invoiceIntake(invoices) });
+    webhooks.registerRoutes(api);
   });
   if (invoices?.relay) startOutboxRelay(invoices.relay);
   return app;

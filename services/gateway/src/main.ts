@@ -11,6 +11,7 @@ import { protectionFromConfig } from './http/protection.ts';
 import { createCredentialDirectory } from './invoices/credential-directory.ts';
 import { createPatientHasher } from './invoices/patient-privacy.ts';
 import { createSubmissionProofClient } from './submissions/submission-proof-client.ts';
+import { webhookOptionsFromConfig } from './webhooks/webhooks.ts';
 
 // Configuration, telemetry, logger, migrations, Postgres, Redis, HTTP and shutdown: the shared
 // start-up (packages/shared/src/service-runtime.ts). What is the gateway's own is its app.
@@ -45,6 +46,7 @@ await startService({
       redis,
       credentials,
       protection: protectionFromConfig(config),
+      webhooks: webhookOptionsFromConfig(config),
       patientHasher: createPatientHasher(config.patientHashKey),
       ...(workerConnection ? { workers: { connection: workerConnection } } : {}),
       ...(proofsAllowed
