@@ -157,5 +157,16 @@ export function createHttpApp({ logger, bodyLimit = 1024 * 1024, https }: HttpAp
     ...(https ? { https } : {}),
   });
   void app.register(problemPlugin);
+  // Graceful close: app.close() stops accepting connections and waits for the requests in flight
+  // (then runs the onClose hooks: background tasks). An answer given while closing says
+  // `Connection: close`, so a keep-alive client does not hold the close up for the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   return app as unknown as FastifyInstance;
 }

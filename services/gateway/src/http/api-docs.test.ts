@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
+import { createCredentialsClient } from '../credentials/credentials-client.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -35,6 +36,20 @@ function routesOf(app: FastifyInstance): { method: string; url: string }[] {
   return routes;
 }
 
+/**
+ * Routes registered before routeSchema existed and not declared with it yet: listed here so that the
+ * test holds for every other route. The list may only shrink: a route on it that is documented fails
+ * the test until it is taken off. Do not add to it: declare new routes with routeSchema.
+ */
+const NOT_YET_DOCUMENTED = new Set([
+  'POST /v1/credentials',
+  'GET /v1/credentials',
+  'GET /v1/credentials/:id',
+  'PATCH /v1/credentials/:id',
+  'DELETE /v1/credentials/:id',
+  'POST /v1/credentials/:id/test',
+]);
+
 describe('OpenAPI at /docs', () => {
   let pool: Pool;
   let redis: Redis;
@@ -44,7 +59,18 @@ describe('OpenAPI at /docs', () => {
   beforeAll(async () => {
     pool = createPool({ url: database.url, applicationName: 'gateway-docs-test' });
     redis = createRedis(redisDatabase.url, 'gateway-docs-test');
-    app = buildApp({ logger: createLogger({ name: 'gateway', level: 'silent' }), pool, redis });
+    // Every optional dependency given, so that every route the gateway can have is registered (the
+    // credentials client is never called: documentation only).
+    const credentials = createCredentialsClient({
+      baseUrl: 'http://127.0.0.1:9',
+      signingKey: {
+        id: 'docs',
+        issuer: 'gateway',
+        scopes: ['credentials:manage'],
+        secret: Buffer.alloc(32, 1),
+      },
+    });
+    app = buildApp({ logger: createLogger({ name: 'gateway', level: 'silent' }), pool, redis, credentials });
     await app.ready();
     const response = await app.inject({ method: 'GET', url: '/docs/openapi.json' });
     expect(response.statusCode, response.body).toBe(200);
@@ -74,6 +100,10 @@ describe('OpenAPI at /docs', () => {
       const name = `${method} ${url}`;
       const path = url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const operation = document.paths[path]?.[method.toLowerCase()];
+      if (NOT_YET_DOCUMENTED.has(name)) {
+        if (operation) problems.push(`${name} is documented now: take it off NOT_YET_DOCUMENTED`);
+        continue;
+      }
       if (!operation) {
         problems.push(
           `${name} is not in /docs/openapi.json: give it schema: routeSchema({...}) (src/http/route-schema.ts)`,

@@ -33,10 +33,16 @@ export interface ProtectionOptions {
 /** 90% of the V8 heap this process may grow to: past it, it is close to running out of memory. */
 export const defaultMaxHeapUsedBytes = () => Math.floor(getHeapStatistics().heap_size_limit * 0.9);
 
+/**
+ * What `buildApp` uses when it is given no protection (tests, tools): the rate limit and the heap
+ * check of production, but no event-loop check, which a test process loading modules or running
+ * others in parallel would trip (a loop blocked for a whole sample counts as an infinite delay).
+ * `main.ts` takes the configuration's, whose event-loop check is on (1 s).
+ */
 export const DEFAULT_PROTECTION: ProtectionOptions = {
   rateLimitPerMinute: 6_000,
   overload: {
-    maxEventLoopDelayMs: 1_000,
+    maxEventLoopDelayMs: 0,
     maxHeapUsedBytes: defaultMaxHeapUsedBytes(),
     maxEventLoopUtilization: 0,
     retryAfterSeconds: 10,
@@ -117,3 +123,20 @@ export const apiKeyRateLimit = fp(
   },
   { name: 'api-key-rate-limit', fastify: '5.x' },
 );
+
+/** The protection the configuration asks for (`GATEWAY_RATE_LIMIT_PER_MINUTE`, `GATEWAY_OVERLOAD_*`). */
+export const protectionFromConfig = (config: {
+  GATEWAY_RATE_LIMIT_PER_MINUTE: number;
+  GATEWAY_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: number;
+  GATEWAY_OVERLOAD_MAX_HEAP_USED_BYTES?: number | undefined;
+  GATEWAY_OVERLOAD_MAX_EVENT_LOOP_UTILIZATION: number;
+  GATEWAY_OVERLOAD_RETRY_AFTER_SECONDS: number;
+}): ProtectionOptions => ({
+  rateLimitPerMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+  overload: {
+    maxEventLoopDelayMs: config.GATEWAY_OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: config.GATEWAY_OVERLOAD_MAX_HEAP_USED_BYTES ?? defaultMaxHeapUsedBytes(),
+    maxEventLoopUtilization: config.GATEWAY_OVERLOAD_MAX_EVENT_LOOP_UTILIZATION,
+    retryAfterSeconds: config.GATEWAY_OVERLOAD_RETRY_AFTER_SECONDS,
+  },
+});
