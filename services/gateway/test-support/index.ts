@@ -30,4 +30,5 @@ export {
   CredentialsUnavailableError,
   createCredentialsClient,
 } from '../src/credentials/credentials-client.ts';
+export { testInvoiceDeps } from './invoice-deps.ts';
 export { CLINIC_VAT_NUMBER, invoiceEvent, patientTaxCode, vatNumber } from './invoice-events.ts';
