@@ -3,6 +3,7 @@ import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testInvoiceDeps } from '../../test-support/invoice-deps.ts';
 import { buildApp } from '../app.ts';
 import { createCredentialsClient } from '../credentials/credentials-client.ts';
 
@@ -70,7 +71,15 @@ describe('OpenAPI at /docs', () => {
         secret: Buffer.alloc(32, 1),
       },
     });
-    app = buildApp({ logger: createLogger({ name: 'gateway', level: 'silent' }), pool, redis, credentials });
+    const { invoices, patientHasher } = testInvoiceDeps();
+    app = buildApp({
+      logger: createLogger({ name: 'gateway', level: 'silent' }),
+      pool,
+      redis,
+      credentials,
+      invoices,
+      patientHasher,
+    });
     await app.ready();
     const response = await app.inject({ method: 'GET', url: '/docs/openapi.json' });
     expect(response.statusCode, response.body).toBe(200);
