@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.ts';
+import { createLogger, redactUrl } from './logger.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -41,5 +41,30 @@ describe('logger', () => {
     }
     expect(text).toContain('[redacted]');
     expect(text).toContain('Studio Rossi');
+  });
+});
+
+describe('request URLs in logs', () => {
+  it('redacts the values of sensitive query parameters, however the name is spelled', () => {
+    expect(redactUrl('/v1/invoices?status=queued&patient=RSSMRA80A01H501U&limit=2')).toBe(
+      '/v1/invoices?status=queued&patient=[redacted]&limit=2',
+    );
+    expect(redactUrl('/v1/invoices?pati%65nt=RSSMRA80A01H501U')).toBe('/v1/invoices?pati%65nt=[redacted]');
+    expect(redactUrl('/v1/x?PATIENT=a&taxCode=b&cf=c&token=d')).toBe(
+      '/v1/x?PATIENT=[redacted]&taxCode=[redacted]&cf=[redacted]&token=[redacted]',
+    );
+    expect(redactUrl('/v1/x?%zz=RSSMRA80A01H501U')).toBe('/v1/x?[redacted]');
+    expect(redactUrl('/v1/whoami')).toBe('/v1/whoami');
+  });
+
+  it('logs a request line without the codice fiscale of its query', () => {
+    const { lines, logger } = capture();
+    logger.info(
+      { req: { method: 'GET', url: '/v1/invoices?patient=RSSMRA80A01H501U', headers: {}, host: 'h' } },
+      'incoming request',
+    );
+    const text = lines.join('');
+    expect(text).not.toContain('RSSMRA80A01H501U');
+    expect(JSON.parse(text).req).toMatchObject({ method: 'GET', url: '/v1/invoices?patient=[redacted]' });
   });
 });

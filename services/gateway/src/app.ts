@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type Clock,
   createHttpApp,
@@ -9,8 +10,8 @@ import {
   type Redis,
   type Registry,
   redisCheck,
-  registerHealthRoute,
   registerBackgroundTask,
+  registerHealthRoute,
   registerMetricsRoute,
   romeDate,
   systemClock,
@@ -33,8 +34,13 @@ import {
 import type { CredentialDirectory } from './invoices/credential-directory.ts';
 import { createInvoiceIntake } from './invoices/invoice-intake.ts';
 import { registerInvoiceRoutes } from './invoices/invoice-routes.ts';
-import type { PatientHasher } from './invoices/patient-privacy.ts';
+import { createPatientHasher, type PatientHasher } from './invoices/patient-privacy.ts';
+import { registerInvoiceReadRoutes } from './invoices/read/invoice-read-routes.ts';
+import { createInvoiceReadService } from './invoices/read/invoice-read-service.ts';
+import { registerGatewayWorkers } from './jobs/gateway-workers.ts';
 import { createOutboxRelay } from './outbox/outbox-relay.ts';
+import type { SubmissionProofClient } from './submissions/submission-proof-client.ts';
+import { registerSubmissionProofRoutes } from './submissions/submission-proof-routes.ts';
 import { createWebhooks, developmentWebhookSecretKey, type WebhookOptions } from './webhooks/webhooks.ts';
 
 export interface GatewayDeps {
@@ -52,6 +58,14 @@ export interface GatewayDeps {
   patientHasher?: PatientHasher;
   /** Invoice events in (`POST /v1/invoices…`) and the outbox relay: registered only when given. */
   invoices?: InvoiceDeps;
+  /**
+   * The gateway's BullMQ workers (`document.status`, `webhook.deliver`), run while the app is: on a
+   * blocking connection the caller owns (`createRedis(url, name, { blocking: true })`). Absent: none
+   * run (GATEWAY_WORKERS=false, or tests that do not need them).
+   */
+  workers?: { connection: Redis; concurrency?: number };
+  /** The submitter's proof routes' client: `/v1/submissions/:protocol/…` are registered only when given. */
+  submissionProofs?: SubmissionProofClient;
   /** Webhooks (src/webhooks/): the secret key (a public development one outside production), URL policy. */
   webhooks?: Partial<WebhookOptions>;
 }
@@ -80,6 +94,8 @@ export function buildApp({
   patientHasher,
   invoices,
   webhooks: webhookOptions = {},
+  workers,
+  submissionProofs,
 }: GatewayDeps): FastifyInstance {
   const db = createDatabase(pool);
   const apiKeys = createApiKeyService({ db, clock });
@@ -92,6 +108,19 @@ export function buildApp({
     options: { ...webhookOptions, secretKey: webhookOptions.secretKey ?? developmentWebhookSecretKey() },
   });
   webhooks.registerBackgroundWork(app);
+  // Status events in (document.status, applied monotonically; each applied change emits webhooks).
+  if (workers) {
+    registerGatewayWorkers(app, {
+      connection: workers.connection,
+      logger,
+      ...(workers.concurrency ? { concurrency: workers.concurrency } : {}),
+      status: { db, clock, onStatusApplied: (change) => webhooks.onStatusApplied(change) },
+      webhookDeliver: webhooks.deliverHandler,
+    });
+  }
+  // Without a configured key (tests), one of this app's own: rows it writes and looks up agree.
+  const patients = patientHasher ?? createPatientHasher(randomBytes(32));
+  const invoiceReads = createInvoiceReadService({ db, patientHasher: patients });
   // Before any route: overload shedding (503), zod validation and the OpenAPI docs (/docs).
   registerOverloadProtection(app, protection.overload);
   registerApiDocs(app);
@@ -108,6 +137,9 @@ export function buildApp({
     if (credentials) registerCredentialRoutes(api, { credentials });
     if (invoices) registerInvoiceRoutes(api, { intake: invoiceIntake(invoices) });
     webhooks.registerRoutes(api);
+    registerInvoiceReadRoutes(api, { invoices: invoiceReads });
+    if (submissionProofs)
+      registerSubmissionProofRoutes(api, { invoices: invoiceReads, proofs: submissionProofs });
   });
   if (invoices?.relay) startOutboxRelay(invoices.relay);
   return app;
@@ -132,7 +164,11 @@ export function buildApp({
   function startOutboxRelay(options: { intervalMs: number; batchSize: number }) {
     const producer = createJobProducer({ service: 'gateway', connection: redis });
     const relay = createOutboxRelay({ pool, producer, logger, batchSize: options.batchSize });
-    registerBackgroundTask(app, { name: 'outbox-relay', intervalMs: options.intervalMs, run: relay.drain }, logger);
+    registerBackgroundTask(
+      app,
+      { name: 'outbox-relay', intervalMs: options.intervalMs, run: relay.drain },
+      logger,
+    );
     app.addHook('onClose', () => producer.close());
   }
 }

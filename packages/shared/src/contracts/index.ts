@@ -4,4 +4,5 @@ export * from './credential-lease.ts';
 export * from './document-status.ts';
 export * from './internal-routes.ts';
 export * from './job-catalogue.ts';
+export * from './submission-proofs.ts';
 export * from './tenant-id.ts';
