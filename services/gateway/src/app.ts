@@ -135,6 +135,17 @@ export function buildApp({
     await api.register(apiKeyRateLimit, { redis, perMinute: protection.rateLimitPerMinute });
     registerWhoamiRoute(api);
     if (credentials) registerCredentialRoutes(api, { credentials });
+    // A credential created, changed or deleted through the gateway is seen by the intake at once.
+    if (credentials && invoices) {
+      // onSend, before the answer leaves: the client's next request already sees the change.
+      api.addHook('onSend', async (request, reply, payload) => {
+        if (request.method !== 'GET' && reply.statusCode < 300 && request.url.startsWith('/v1/credentials')) {
+          const tenantId = request.apiKeyPrincipal?.tenant.id;
+          if (tenantId) invoices.directory.forget(tenantId);
+        }
+        return payload;
+      });
+    }
     if (invoices) registerInvoiceRoutes(api, { intake: invoiceIntake(invoices) });
     webhooks.registerRoutes(api);
     registerInvoiceReadRoutes(api, { invoices: invoiceReads });

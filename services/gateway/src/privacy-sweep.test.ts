@@ -157,7 +157,7 @@ describe('no plaintext codice fiscale anywhere', () => {
       else if (type === 'hash') redisText.push(JSON.stringify(await redis.hgetall(name)));
       else if (type === 'list') redisText.push(JSON.stringify(await redis.lrange(name, 0, -1)));
       else if (type === 'set') redisText.push(JSON.stringify(await redis.smembers(name)));
-      else if (type === 'zset') redisText.push(JSON.stringify(await redis.zrange(name, 0, -1)));
+      else if (type === 'zset') redisText.push(JSON.stringify(await redis.zrange(name, '0', '-1')));
       else if (type === 'stream') redisText.push(JSON.stringify(await redis.xrange(name, '-', '+')));
     }
     // The sweep looked at real job data: the encrypted documents are there.

@@ -30,5 +30,6 @@ export {
   CredentialsUnavailableError,
   createCredentialsClient,
 } from '../src/credentials/credentials-client.ts';
+export { createCredentialDirectory } from '../src/invoices/credential-directory.ts';
 export { testInvoiceDeps } from './invoice-deps.ts';
 export { CLINIC_VAT_NUMBER, invoiceEvent, patientTaxCode, vatNumber } from './invoice-events.ts';
