@@ -42,14 +42,7 @@ function routesOf(app: FastifyInstance): { method: string; url: string }[] {
  * test holds for every other route. The list may only shrink: a route on it that is documented fails
  * the test until it is taken off. Do not add to it: declare new routes with routeSchema.
  */
-const NOT_YET_DOCUMENTED = new Set([
-  'POST /v1/credentials',
-  'GET /v1/credentials',
-  'GET /v1/credentials/:id',
-  'PATCH /v1/credentials/:id',
-  'DELETE /v1/credentials/:id',
-  'POST /v1/credentials/:id/test',
-]);
+const NOT_YET_DOCUMENTED = new Set<string>([]);
 
 describe('OpenAPI at /docs', () => {
   let pool: Pool;
