@@ -9,6 +9,8 @@ const TEST_CODE = [
   '\\.test\\.ts$',
   '(^|/)test-support/',
   '^(packages|services)/[^/]+/test/',
+  // Benchmark scripts measure the parts with test infrastructure; they are never in an image.
+  '^(packages|services)/[^/]+/bench/',
   '^packages/testkit/',
   '^tests/',
   '^vitest\\.[^/]+\\.ts$',
