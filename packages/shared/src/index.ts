@@ -19,6 +19,7 @@ export {
 export {
   checkJobHandlers,
   createJobProducer,
+  DeferJob,
   type JobHandler,
   type JobHandlers,
   JobHandlersError,

@@ -8,6 +8,7 @@ import { createRedis, type Redis } from '../redis.ts';
 import {
   checkJobHandlers,
   createJobProducer,
+  DeferJob,
   type JobHandlers,
   JobHandlersError,
   startJobWorkers,
@@ -117,6 +118,40 @@ describe('producing and consuming jobs on real Redis', () => {
     await expect(attempt).rejects.not.toThrow(/RSSMRA85T10A562S/);
     const queue = new Queue(JOB_CATALOGUE['documents.accepted'].queue, { connection });
     expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 0 });
+    await queue.close();
+    await producer.close();
+  });
+
+  it('runs a deferred job again later without using an attempt', async () => {
+    const producer = createJobProducer({ service: 'submitter', connection });
+    const event = statusEvent();
+    await producer.enqueue('document.status', event);
+    const seen: number[] = [];
+    let finished: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const workers = startJobWorkers({
+      service: 'gateway',
+      connection: blocking,
+      logger,
+      handlers: {
+        'document.status': async (_payload, job) => {
+          seen.push(job.attemptsMade);
+          if (seen.length < 3) throw new DeferJob(20, 'pacing budget spent');
+          finished();
+        },
+        'webhook.deliver': async () => {},
+      },
+    });
+    await done;
+    await workers.close();
+    // Three runs, none counted as a failed attempt.
+    expect(seen).toEqual([0, 0, 0]);
+    const queue = new Queue(JOB_CATALOGUE['document.status'].queue, { connection });
+    const job = await queue.getJob(JOB_CATALOGUE['document.status'].jobId(event));
+    // The one run that finished counts; the two deferrals do not.
+    expect(job?.attemptsMade).toBe(1);
     await queue.close();
     await producer.close();
   });

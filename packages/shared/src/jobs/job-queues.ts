@@ -1,4 +1,4 @@
-import { type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   JOB_CATALOGUE,
@@ -11,6 +11,19 @@ import {
   type ServiceName,
 } from '../contracts/job-catalogue.ts';
 import type { Logger } from '../logger.ts';
+
+/**
+ * Thrown by a handler to run the job again after `delayMs` without using one of its attempts: the
+ * work was not tried (a pacing budget is spent, an answer is not ready yet), so no retry is burnt.
+ */
+export class DeferJob extends Error {
+  readonly delayMs: number;
+  constructor(delayMs: number, reason: string) {
+    super(`deferred ${Math.round(delayMs)} ms: ${reason}`);
+    this.name = 'DeferJob';
+    this.delayMs = Math.max(1, Math.round(delayMs));
+  }
+}
 
 export type JobHandler<Name extends JobName> = (payload: JobPayload<Name>, job: Job) => Promise<void>;
 /** One handler for every job type the service consumes: a missing one fails to compile. */
@@ -169,14 +182,21 @@ export function startJobWorkers<Service extends ServiceName>(options: {
     const handler = handlers[name]!;
     const worker = new Worker(
       JOB_CATALOGUE[name].queue,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         let payload: JobPayload<JobName>;
         try {
           payload = parsePayload(name, job.data);
         } catch (error) {
           throw new UnrecoverableError((error as Error).message);
         }
-        await handler(payload, job);
+        try {
+          await handler(payload, job);
+        } catch (error) {
+          if (!(error instanceof DeferJob)) throw error;
+          // Later, without using an attempt: the job was not tried, it was asked to wait.
+          await job.moveToDelayed(Date.now() + error.delayMs, token);
+          throw new DelayedError();
+        }
       },
       {
         connection: options.connection,
