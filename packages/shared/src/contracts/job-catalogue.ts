@@ -97,7 +97,11 @@ export const JOB_CATALOGUE = {
     jobId: (payload) => `outbox-${payload.outboxId}`,
     retry: { attempts: 20, backoff: backoff(1_000) },
   }),
-  /** Flush the documents waiting for one credential and owner into a 730 file (deduplicated). */
+  /**
+   * Dispatch a credential's waiting documents (single sends, or 730 files once a batch is due).
+   * Deduplicated per credential within a `window` (a time bucket the producer picks): a storm of
+   * triggers makes one job, and a later trigger is not swallowed by a job BullMQ still remembers.
+   */
   'batch.flush': job({
     queue: 'batch-flush',
     producers: ['submitter'],
@@ -106,17 +110,18 @@ export const JOB_CATALOGUE = {
       tenantId,
       credentialId: id,
       batchKey: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+      window: z.number().int().nonnegative(),
     }),
-    jobId: (payload) => `flush-${payload.credentialId}-${payload.batchKey}`,
+    jobId: (payload) => `flush-${payload.credentialId}-${payload.batchKey}-${payload.window}`,
     retry: { attempts: 10, backoff: backoff(5_000) },
   }),
-  /** Send one 730 file (`inviaFileMtom`). */
+  /** Send one 730 file (`inviaFileMtom`); `attempt` grows when reconciliation finds it must go again. */
   'file.send': job({
     queue: 'file-send',
     producers: ['submitter'],
     consumer: 'submitter',
-    payload: z.strictObject({ tenantId, fileId: id, traceContext }),
-    jobId: (payload) => `file-send-${payload.fileId}`,
+    payload: z.strictObject({ tenantId, fileId: id, attempt: z.number().int().positive(), traceContext }),
+    jobId: (payload) => `file-send-${payload.fileId}-${payload.attempt}`,
     retry: { attempts: 12, backoff: backoff(10_000) },
   }),
   /** Send one operation with the single-document service. */
@@ -151,8 +156,14 @@ export const JOB_CATALOGUE = {
     queue: 'send-reconcile',
     producers: ['submitter'],
     consumer: 'submitter',
-    payload: z.strictObject({ tenantId, target: z.enum(['file', 'submission']), targetId: id }),
-    jobId: (payload) => `reconcile-${payload.target}-${payload.targetId}`,
+    payload: z.strictObject({
+      tenantId,
+      target: z.enum(['file', 'submission']),
+      targetId: id,
+      /** The send being reconciled (a file may be sent, lost and reconciled more than once). */
+      attempt: z.number().int().positive(),
+    }),
+    jobId: (payload) => `reconcile-${payload.target}-${payload.targetId}-${payload.attempt}`,
     retry: { attempts: 20, backoff: backoff(30_000) },
   }),
   /** Status changes of documents, from the submitter to the gateway (which serves them and webhooks). */

@@ -160,7 +160,7 @@ describe('producing and consuming jobs on real Redis', () => {
     const producer = createJobProducer({ service: 'gateway', connection });
     await expect(
       // @ts-expect-error: the gateway does not send files.
-      producer.enqueue('file.send', { tenantId: randomUUID(), fileId: randomUUID() }),
+      producer.enqueue('file.send', { tenantId: randomUUID(), fileId: randomUUID(), attempt: 1 }),
     ).rejects.toThrow(/gateway does not produce "file\.send"/);
     await producer.close();
   });

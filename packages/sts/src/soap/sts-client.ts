@@ -443,10 +443,17 @@ export function createStsClient(options: StsClientOptions) {
      * `DettaglioErrori`: the per-document errors of a processed upload, from the zipped CSV; or
      * "not ready yet" (`notReady`, with the wait), or nothing to give (final).
      */
-    async getErrorDetail(
-      query: ReceiptQuery,
-    ): Promise<
-      StsResult<{ available: true; errors: DocumentError[] } | ReceiptNotReady | ReceiptNotAvailable>
+    async getErrorDetail(query: ReceiptQuery): Promise<
+      StsResult<
+        | {
+            available: true;
+            errors: DocumentError[];
+            /** The CSV files exactly as the STS sent them (inside its zip): the proof. */
+            csvFiles: { name: string; content: Buffer }[];
+          }
+        | ReceiptNotReady
+        | ReceiptNotAvailable
+      >
     > {
       const wait = waitFor(query);
       const answer = await call('errorDetail', 'DettaglioErrori', {
@@ -469,6 +476,7 @@ export function createStsClient(options: StsClientOptions) {
         return succeed({
           available: true,
           errors: entries.flatMap((entry) => parseErrorDetailCsv(entry.content)),
+          csvFiles: entries.map((entry) => ({ name: entry.entryName, content: entry.content })),
         });
       } catch (error) {
         return failWith(unexpectedAnswer('unreadable-error-detail', (error as Error).message));

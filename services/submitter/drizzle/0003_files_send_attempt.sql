@@ -1,0 +1,1 @@
+ALTER TABLE "submitter"."files" ADD COLUMN "send_attempt" integer DEFAULT 1 NOT NULL;

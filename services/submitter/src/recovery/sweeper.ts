@@ -1,0 +1,249 @@
+import type { Clock, JobProducer, Logger, Pool } from '@sts/shared';
+import type { FlushTrigger } from '../jobs/flush-trigger.ts';
+import type { CredentialAccess } from '../sending/credential-access.ts';
+import { CAUSES } from '../sending/failure-outcome.ts';
+import { transition } from '../status/document-transitions.ts';
+
+export interface SweeperOptions {
+  /** A send still `submitting` after this long lost its worker (crash): it is reconciled. */
+  stuckAfterMs: number;
+  /** A file ready, or a document assigned, this long without progress gets its job enqueued again. */
+  idleAfterMs: number;
+}
+
+/**
+ * Recovery is code: what a crash, a lost job or a missed event left half-done is found here and set
+ * going again, at start and then every few seconds, by any replica (every step is idempotent: job
+ * ids are deterministic, state changes are compare-and-set).
+ *
+ * - sends `submitting` for too long (their worker died mid-call) become `uncertain` and are
+ *   reconciled: asked of the STS, never resent blindly;
+ * - ready files and assigned documents without a job get it again;
+ * - received files get their current outcome poll again;
+ * - blocked documents whose credential can be used again are queued again;
+ * - every credential with documents that may go gets a dispatch round.
+ */
+export function createSweeper(deps: {
+  pool: Pool;
+  clock: Clock;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  producer: Pick<JobProducer<'submitter'>, 'enqueue'>;
+  flush: FlushTrigger;
+  credentials: Pick<CredentialAccess, 'profileOf'>;
+  options: SweeperOptions;
+}) {
+  const { pool, options } = deps;
+
+  async function reconcileStuck(now: Date) {
+    const before = new Date(now.getTime() - options.stuckAfterMs);
+    const { rows: files } = await pool.query<{ id: string; tenantId: string; sendAttempt: number }>(
+      `select id, tenant_id as "tenantId", send_attempt as "sendAttempt" from submitter.files
+        where state = 'submitting' and submitting_since < $1`,
+      [before],
+    );
+    for (const file of files) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const { rowCount } = await client.query(
+          `update submitter.files set state = 'uncertain', updated_at = $2 where id = $1 and state = 'submitting'`,
+          [file.id, now],
+        );
+        if (rowCount) {
+          const { rows } = await client.query<{ invoiceId: string }>(
+            'select invoice_id as "invoiceId" from submitter.documents where file_id = $1',
+            [file.id],
+          );
+          await transition(client, {
+            invoiceIds: rows.map((row) => row.invoiceId),
+            from: ['submitting'],
+            to: 'uncertain',
+            at: now,
+            cause: CAUSES.answerLost,
+          });
+        }
+        await client.query('commit');
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+      deps.logger.warn({ fileId: file.id }, 'a file send outlived its worker: reconciling it');
+      await deps.producer.enqueue('send.reconcile', {
+        tenantId: file.tenantId,
+        target: 'file',
+        targetId: file.id,
+        attempt: file.sendAttempt,
+      });
+    }
+    const { rows: documents } = await pool.query<{
+      invoiceId: string;
+      tenantId: string;
+      submissionId: string;
+    }>(
+      `select invoice_id as "invoiceId", tenant_id as "tenantId", submission_id as "submissionId" from submitter.documents
+        where state = 'submitting' and file_id is null and submission_id is not null and submitting_since < $1`,
+      [before],
+    );
+    for (const document of documents) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await transition(client, {
+          invoiceIds: [document.invoiceId],
+          from: ['submitting'],
+          to: 'uncertain',
+          at: now,
+          cause: CAUSES.answerLost,
+        });
+        await client.query('commit');
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+      deps.logger.warn(
+        { invoiceId: document.invoiceId },
+        'a document send outlived its worker: reconciling it',
+      );
+      await deps.producer.enqueue('send.reconcile', {
+        tenantId: document.tenantId,
+        target: 'submission',
+        targetId: document.submissionId,
+        attempt: 1,
+      });
+    }
+    return files.length + documents.length;
+  }
+
+  async function requeueIdle(now: Date) {
+    const before = new Date(now.getTime() - options.idleAfterMs);
+    const { rows: ready } = await pool.query<{ id: string; tenantId: string; sendAttempt: number }>(
+      `select id, tenant_id as "tenantId", send_attempt as "sendAttempt" from submitter.files where state = 'ready' and updated_at < $1`,
+      [before],
+    );
+    for (const file of ready)
+      await deps.producer.enqueue('file.send', {
+        tenantId: file.tenantId,
+        fileId: file.id,
+        attempt: file.sendAttempt,
+      });
+    const { rows: received } = await pool.query<{ id: string; tenantId: string; pollRound: number }>(
+      `select id, tenant_id as "tenantId", poll_round as "pollRound" from submitter.files where state = 'received' and updated_at < $1`,
+      [before],
+    );
+    for (const file of received)
+      await deps.producer.enqueue('outcome.poll', {
+        tenantId: file.tenantId,
+        fileId: file.id,
+        round: file.pollRound,
+      });
+    const { rows: assigned } = await pool.query<{ tenantId: string; submissionId: string }>(
+      `select tenant_id as "tenantId", submission_id as "submissionId" from submitter.documents
+        where state = 'assigned' and file_id is null and submission_id is not null and updated_at < $1`,
+      [before],
+    );
+    for (const document of assigned)
+      await deps.producer.enqueue('document.send', {
+        tenantId: document.tenantId,
+        submissionId: document.submissionId,
+      });
+    const { rows: uncertainFiles } = await pool.query<{ id: string; tenantId: string; sendAttempt: number }>(
+      `select id, tenant_id as "tenantId", send_attempt as "sendAttempt" from submitter.files where state = 'uncertain' and updated_at < $1`,
+      [before],
+    );
+    for (const file of uncertainFiles)
+      await deps.producer.enqueue('send.reconcile', {
+        tenantId: file.tenantId,
+        target: 'file',
+        targetId: file.id,
+        attempt: file.sendAttempt,
+      });
+  }
+
+  async function unblock(now: Date) {
+    const { rows } = await pool.query<{ tenantId: string; credentialId: string }>(
+      `select distinct tenant_id as "tenantId", credential_id as "credentialId" from submitter.documents where state = 'blocked'`,
+    );
+    for (const { tenantId, credentialId } of rows) {
+      const profile = await deps.credentials.profileOf(credentialId, tenantId);
+      if (profile.ok) await resumeCredential(tenantId, credentialId, now);
+    }
+  }
+
+  /** A credential usable again: its blocked documents and files go back to where they were. */
+  async function resumeCredential(tenantId: string, credentialId: string, now: Date) {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const { rows: files } = await client.query<{ id: string; sendAttempt: number }>(
+        `update submitter.files set state = 'ready', updated_at = $2 where credential_id = $1 and state = 'blocked'
+         returning id, send_attempt as "sendAttempt"`,
+        [credentialId, now],
+      );
+      const { rows: inFiles } = await client.query<{ invoiceId: string }>(
+        `select invoice_id as "invoiceId" from submitter.documents where credential_id = $1 and state = 'blocked' and file_id = any($2::uuid[])`,
+        [credentialId, files.map((file) => file.id)],
+      );
+      await transition(client, {
+        invoiceIds: inFiles.map((row) => row.invoiceId),
+        from: ['blocked'],
+        to: 'assigned',
+        at: now,
+        cause: 'credential-usable',
+      });
+      const { rows: loose } = await client.query<{ invoiceId: string }>(
+        `select invoice_id as "invoiceId" from submitter.documents where credential_id = $1 and state = 'blocked'`,
+        [credentialId],
+      );
+      // Single sends and documents not yet in a file start again from the queue (a new submission).
+      await transition(client, {
+        invoiceIds: loose.map((row) => row.invoiceId),
+        from: ['blocked'],
+        to: 'queued',
+        at: now,
+        cause: 'credential-usable',
+        submissionId: null,
+        fileId: null,
+      });
+      await client.query('commit');
+      for (const file of files)
+        await deps.producer.enqueue('file.send', { tenantId, fileId: file.id, attempt: file.sendAttempt });
+      if (loose.length > 0 || files.length > 0) {
+        deps.logger.info(
+          { credentialId, documents: inFiles.length + loose.length },
+          'credential usable again: its documents resume',
+        );
+      }
+      await deps.flush(tenantId, credentialId);
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function flushWaiting() {
+    const { rows } = await pool.query<{ tenantId: string; credentialId: string }>(
+      `select distinct tenant_id as "tenantId", credential_id as "credentialId" from submitter.documents where state = 'queued'`,
+    );
+    for (const row of rows) await deps.flush(row.tenantId, row.credentialId);
+  }
+
+  return {
+    resumeCredential,
+    /** One pass of every recovery step. */
+    async sweep(): Promise<void> {
+      const now = deps.clock();
+      await reconcileStuck(now);
+      await requeueIdle(now);
+      await unblock(now);
+      await flushWaiting();
+    },
+  };
+}
+
+export type Sweeper = ReturnType<typeof createSweeper>;
