@@ -31,5 +31,15 @@ export {
   createCredentialsClient,
 } from '../src/credentials/credentials-client.ts';
 export { createCredentialDirectory } from '../src/invoices/credential-directory.ts';
+/**
+ * The gateway's client of the submitter's proof routes, for tests that start the submitter's routes
+ * and give the gateway's `buildApp` a client of them (`submissionProofs`), as `main.ts` does
+ * (tests/gateway-receipts).
+ */
+export {
+  createSubmissionProofClient,
+  type SubmissionProofClient,
+} from '../src/submissions/submission-proof-client.ts';
 export { testInvoiceDeps } from './invoice-deps.ts';
 export { CLINIC_VAT_NUMBER, invoiceEvent, patientTaxCode, vatNumber } from './invoice-events.ts';
+export { insertInvoiceRow, type TestInvoiceRow } from './invoice-rows.ts';
