@@ -71,7 +71,12 @@ describe.each([
     auth: gatewayAuth,
     own: ['GET /v1/whoami', 'POST /v1/invoices', 'POST /v1/invoices/batch'],
   },
-  { name: 'submitter', build: buildSubmitter, auth: async (): Promise<AuthHeaders> => () => ({}), own: [] },
+  {
+    name: 'submitter',
+    build: buildSubmitter,
+    auth: async (): Promise<AuthHeaders> => () => ({}),
+    own: [] as string[],
+  },
 ])('$name: no 5xx from input', ({ name, build, auth, own }) => {
   let pool: Pool;
   let redis: Redis;

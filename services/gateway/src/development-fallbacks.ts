@@ -48,7 +48,7 @@ export function developmentFallbacks(config: GatewayConfig) {
     if (!allowed) required('SERVICE_TOKEN_KEYS or SERVICE_TOKEN_KEYS_FILE');
     else {
       const secret = derived('sts-credentials development service token key gateway');
-      resolved.SERVICE_TOKEN_KEYS = `dev-gateway:gateway:${SERVICE_SCOPES.credentialsManage}:${secret}`;
+      resolved.SERVICE_TOKEN_KEYS = `dev-gateway:gateway:${SERVICE_SCOPES.credentialsManage}+${SERVICE_SCOPES.submissionsRead}:${secret}`;
       resolved.SERVICE_TOKEN_SIGNING_KEY_ID ??= 'dev-gateway';
       warnings.push('DEVELOPMENT service token key in use (public, derived from a fixed phrase)');
     }

@@ -226,6 +226,42 @@ export function createSweeper(deps: {
     }
   }
 
+  /**
+   * A credential that turned unusable (its event, or a failed call): nothing more goes with it. Its
+   * waiting documents and ready files become `blocked` at once (documents being sent finish their
+   * call; a failure then blocks them too).
+   */
+  async function blockCredential(credentialId: string, cause: string, now: Date) {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(
+        `update submitter.files set state = 'blocked', updated_at = $2 where credential_id = $1 and state = 'ready'`,
+        [credentialId, now],
+      );
+      const { rows } = await client.query<{ invoiceId: string }>(
+        `select invoice_id as "invoiceId" from submitter.documents
+          where credential_id = $1 and state in ('queued', 'assigned')
+            and (file_id is null or file_id in (select id from submitter.files where state = 'blocked'))`,
+        [credentialId],
+      );
+      const moved = await transition(client, {
+        invoiceIds: rows.map((row) => row.invoiceId),
+        from: ['queued', 'assigned'],
+        to: 'blocked',
+        at: now,
+        cause,
+      });
+      await client.query('commit');
+      return moved.length;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   async function flushWaiting() {
     const { rows } = await pool.query<{ tenantId: string; credentialId: string }>(
       `select distinct tenant_id as "tenantId", credential_id as "credentialId" from submitter.documents where state = 'queued'`,
@@ -235,6 +271,7 @@ export function createSweeper(deps: {
 
   return {
     resumeCredential,
+    blockCredential,
     /** One pass of every recovery step. */
     async sweep(): Promise<void> {
       const now = deps.clock();

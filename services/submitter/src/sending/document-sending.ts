@@ -3,6 +3,7 @@ import type { Clock, JobProducer, Pool, StsMessage } from '@sts/shared';
 import { DeferJob } from '@sts/shared';
 import {
   type DocumentId,
+  type DocumentRules,
   type EncryptedTaxCode,
   type ExpenseDocument,
   encryptSender,
@@ -26,6 +27,7 @@ export interface DocumentSendingDeps {
   proofs: Pick<ProofSink, 'put'>;
   producer: Pick<JobProducer<'submitter'>, 'enqueue'>;
   encryptors: Record<'test' | 'production', SanitelEncryptor>;
+  rulesFor(environment: 'test' | 'production'): DocumentRules;
 }
 
 interface Row {
@@ -156,6 +158,14 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
     });
   }
 
+  /** The owner, its codice fiscale encrypted, checked by the rules of the credential's environment. */
+  const senderFor = (session: StsSession) =>
+    encryptSender(
+      senderOf(session.profile),
+      deps.encryptors[session.profile.environment],
+      deps.rulesFor(session.profile.environment),
+    );
+
   /** The credential of the queued operation that follows this one on the same document, if any. */
   async function successorCredential(row: Row): Promise<string | undefined> {
     const { rows } = await deps.pool.query<{ credentialId: string }>(
@@ -183,9 +193,10 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
       const session = await openSession(row, `send document ${row.invoiceId}`);
       if (!session) return;
       try {
+        // Built before the claim: a sender or document we cannot write must not leave it `submitting`.
+        const sender = senderFor(session);
         const claimed = await move(row, ['assigned'], 'submitting');
         if (claimed.length === 0) return;
-        const sender = encryptSender(senderOf(session.profile), deps.encryptors[session.profile.environment]);
         const answer = await session.client.sendDocument({
           encryptedPincode: session.lease.encryptedPincode!,
           sender,
@@ -240,7 +251,7 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
       const session = await openSession(row, `reconcile document ${row.invoiceId}`);
       if (!session) return;
       try {
-        const sender = encryptSender(senderOf(session.profile), deps.encryptors[session.profile.environment]);
+        const sender = senderFor(session);
         const answer = await session.client.queryDocument({
           encryptedPincode: session.lease.encryptedPincode!,
           sender,

@@ -506,7 +506,13 @@ export function createFileSending(deps: FileSendingDeps) {
           if (csv)
             await deps.proofs.put(
               file.tenantId,
-              { kind: 'error-detail-csv', fileId: file.id, protocol, contentType: 'text/csv', bytes: csv },
+              {
+                kind: 'error-detail-csv',
+                fileId: file.id,
+                protocol,
+                contentType: 'text/csv; charset=iso-8859-1',
+                bytes: csv,
+              },
               { client },
             );
           if (receipt)

@@ -56,15 +56,15 @@ export async function transition(client: Client, change: Transition): Promise<Mo
   const announcedIds = new Set(announced.map((row) => row.invoiceId));
   await client.query(
     `update submitter.documents
-        set state = $2,
+        set state = $2::text,
             state_sequence = state_sequence + case when invoice_id = any($3::uuid[]) then 1 else 0 end,
             cause = case when $4::boolean then $5 else cause end,
             protocol = coalesce($6, protocol),
             messages = coalesce($7::jsonb, messages),
             file_id = case when $8::boolean then $9::uuid else file_id end,
             submission_id = case when $10::boolean then $11::uuid else submission_id end,
-            submitting_since = case when $2 = 'submitting' then $12 else null end,
-            updated_at = $12
+            submitting_since = case when $2 = 'submitting' then $12::timestamptz else null end,
+            updated_at = $12::timestamptz
       where invoice_id = any($1::uuid[])`,
     [
       current.map((row) => row.invoiceId),
