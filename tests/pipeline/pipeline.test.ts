@@ -1,3 +1,6 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gatewayAccounts, invoiceEvent, vatNumber } from '@sts/gateway/testing';
 import { createPool, type Pool } from '@sts/shared';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
@@ -21,6 +24,43 @@ const FINAL = ['accepted', 'accepted_with_warnings', 'rejected'];
  * Postgres and Redis: invoice events posted through the gateway's public API reach the simulator,
  * each document exactly once, and come back final, with receipts.
  */
+/** An HTTP receiver of the gateway's webhooks: verifies each signature, keeps the final states seen. */
+async function webhookReceiver() {
+  const receiver = {
+    secret: '',
+    url: '',
+    server: undefined as unknown as Server,
+    finals: new Set<string>(),
+    badSignatures: 0,
+  };
+  receiver.server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      const timestamp = String(request.headers['webhook-timestamp']);
+      const key = Buffer.from(receiver.secret.slice('whsec_'.length), 'base64');
+      const expected = Buffer.from(
+        `v1=${createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex')}`,
+      );
+      const signatures = String(request.headers['webhook-signature'] ?? '').split(' ');
+      const ok = signatures.some((signature) => {
+        const given = Buffer.from(signature);
+        return given.length === expected.length && timingSafeEqual(given, expected);
+      });
+      if (!ok) receiver.badSignatures += 1;
+      const event = JSON.parse(body) as { type: string; data: { invoiceId?: string; status?: string } };
+      if (event.type === 'invoice.status-changed' && FINAL.includes(event.data.status ?? '')) {
+        receiver.finals.add(event.data.invoiceId!);
+      }
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/hook`;
+  return receiver;
+}
+
 describe('the pipeline end to end', () => {
   let stack: Stack;
   let pool: Pool;
@@ -67,6 +107,7 @@ describe('the pipeline end to end', () => {
   };
 
   const createCredential = async (doctor: typeof BATCH_DOCTOR, vat: string, sendingMode: string) => {
+    // A generous pacing: the default (30 calls a minute) would make the realtime half take minutes.
     const answer = await api('POST', '/v1/credentials?test=true', {
       label: `Dr ${sendingMode}`,
       environment: 'test',
@@ -77,6 +118,7 @@ describe('the pipeline end to end', () => {
       owner: { taxCode: doctor.username },
       vatNumbers: [vat],
       sendingMode,
+      pacing: { maxInFlight: 1, requestsPerMinute: 600 },
     });
     expect(answer.status, answer.text).toBe(201);
     expect(answer.json.test.outcome, answer.text).toBe('valid');
@@ -87,33 +129,79 @@ describe('the pipeline end to end', () => {
     await createCredential(BATCH_DOCTOR, BATCH_VAT, 'batch');
     await createCredential(REALTIME_DOCTOR, REALTIME_VAT, 'realtime');
 
-    const expected = new Map<string, string>();
-    const inserts: { vat: string; n: number }[] = [];
+    // A webhook receiver that checks every signature and counts final states.
+    const hook = await webhookReceiver();
+    const endpoint = await api('POST', '/v1/webhooks', {
+      url: hook.url,
+      eventTypes: ['invoice.status-changed', 'submission.completed'],
+    });
+    expect(endpoint.status, endpoint.text).toBe(201);
+    hook.secret = endpoint.json.secret;
+
+    // The mix: inserts (a third for the realtime credential), opposed patients, documents the STS
+    // refuses (paid in a closed year), then updates, refunds and cancellations of some of them.
     const lines: string[] = [];
-    for (let n = 1; n <= EVENTS; n++) {
+    const expected: { line: number; status: string; what: string }[] = [];
+    const stored: { vat: string; issueDate: string; number: string; cancelled: boolean }[] = [];
+    const add = (event: unknown, status: string, what: string) => {
+      lines.push(JSON.stringify(event));
+      expected.push({ line: lines.length, status, what });
+    };
+    const documentOf = (n: number) => {
       const vat = n % 3 === 0 ? REALTIME_VAT : BATCH_VAT;
-      const base = invoiceEvent(n);
-      const document: Record<string, unknown> = {
-        ...base.document,
-        id: { ...base.document.id, vatNumber: vat },
-      };
+      const base = invoiceEvent(n).document;
+      const document: Record<string, any> = { ...base, id: { ...base.id, vatNumber: vat } };
       if (n % 10 === 0) document.patient = { kind: 'opposed' };
       if (n % 17 === 0) {
-        // Paid in 2023: the gateway lets a test credential's closed year through; the STS refuses it (S035).
         document.paymentDate = '2023-05-10';
-        document.id = { ...(document.id as object), issueDate: '2023-05-10' };
-        expected.set(`line-${lines.length + 1}`, 'rejected');
-      } else {
-        inserts.push({ vat, n });
-        expected.set(`line-${lines.length + 1}`, 'accepted');
+        document.id = { ...document.id, issueDate: '2023-05-10' };
       }
-      lines.push(JSON.stringify({ operation: 'insert', document }));
+      return document;
+    };
+    for (let n = 1; n <= EVENTS; n++) {
+      const document = documentOf(n);
+      if (n % 17 === 0) {
+        add({ operation: 'insert', document }, 'rejected', `closed year ${n}`);
+        continue;
+      }
+      add({ operation: 'insert', document }, 'accepted', `insert ${n}`);
+      stored.push({
+        vat: document.id.vatNumber,
+        issueDate: document.id.issueDate,
+        number: document.id.number,
+        cancelled: n % 11 === 0,
+      });
+    }
+    for (let n = 1; n <= EVENTS; n++) {
+      if (n % 17 === 0) continue;
+      const document = documentOf(n);
+      if (n % 7 === 0) {
+        add(
+          {
+            operation: 'update',
+            document: { ...document, lines: [{ expenseType: 'SR', amount: '77.70', vatNature: 'N4' }] },
+          },
+          'accepted',
+          `update ${n}`,
+        );
+      }
+      if (n % 13 === 0 && n % 11 !== 0) {
+        const refund = {
+          ...document,
+          id: { ...document.id, number: `RF2026/${n}` },
+          refundedDocumentId: document.id,
+          lines: [{ expenseType: 'SR', amount: '10.00', vatNature: 'N4' }],
+        };
+        add({ operation: 'refund', document: refund }, 'accepted', `refund ${n}`);
+      }
+      if (n % 11 === 0)
+        add({ operation: 'cancel', document: { id: document.id } }, 'accepted', `cancel ${n}`);
     }
     const sent = await api('POST', '/v1/invoices/batch', `${lines.join('\n')}\n`, 'application/x-ndjson');
     expect(sent.status, sent.text).toBe(200);
-    expect(sent.json.summary.rejected, sent.text).toBe(0);
-    const invoiceIds = new Map<string, string>();
-    for (const item of sent.json.items) invoiceIds.set(`line-${item.line}`, item.invoice.id);
+    expect(sent.json.summary.rejected, sent.text.slice(0, 2000)).toBe(0);
+    const invoiceIds = new Map<number, string>();
+    for (const item of sent.json.items) invoiceIds.set(item.line, item.invoice.id);
 
     // Wait until no event is open any more.
     const deadline = Date.now() + 240_000;
@@ -130,19 +218,47 @@ describe('the pipeline end to end', () => {
     }
     expect(open, `${stack.output('submitter').slice(-3000)}`).toBe(0);
 
-    for (const [line, status] of expected) {
+    const protocols = new Set<string>();
+    for (const { line, status, what } of expected) {
       const invoice = await api('GET', `/v1/invoices/${invoiceIds.get(line)}`);
-      expect(invoice.json.status, `${line}: ${invoice.text.slice(0, 500)}`).toBe(status);
-      expect(FINAL).toContain(invoice.json.status);
+      expect(invoice.json.status, `${what}: ${invoice.text.slice(0, 600)}`).toBe(status);
+      if (invoice.json.protocol) protocols.add(invoice.json.protocol);
+      if (status === 'rejected') expect(JSON.stringify(invoice.json.messages), what).toContain('S035');
     }
 
-    // Every document inserted arrived exactly once.
-    for (const { vat, n } of inserts) {
-      const id = invoiceEvent(n).document.id;
+    // Every document arrived exactly once (stored once; a cancelled one also cancelled once).
+    for (const document of stored) {
       const counter = await admin(
-        `/counters/document?vatNumber=${vat}&issueDate=${id.issueDate}&device=${id.device}&number=${encodeURIComponent(id.number)}`,
+        `/counters/document?vatNumber=${document.vat}&issueDate=${document.issueDate}&device=1&number=${encodeURIComponent(document.number)}`,
       );
-      expect(counter.stored, `FT2026/${n}`).toBe(1);
+      expect(counter.stored, document.number).toBe(1);
+      expect(counter.received.insert, document.number).toBe(1);
+      if (document.cancelled) expect(counter.received.cancel, document.number).toBe(1);
     }
+
+    // The receipt of a batch file can be downloaded through the gateway.
+    let receipts = 0;
+    for (const protocol of protocols) {
+      const receipt = await fetch(`${stack.urls.gateway}/v1/submissions/${protocol}/receipt`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      if (receipt.status === 200) {
+        expect(receipt.headers.get('content-type')).toBe('application/pdf');
+        expect((await receipt.arrayBuffer()).byteLength).toBeGreaterThan(500);
+        receipts += 1;
+      } else {
+        // Single-document sends have no receipt file.
+        expect(receipt.status, await receipt.text()).toBe(404);
+      }
+    }
+    expect(receipts).toBeGreaterThan(0);
+
+    // Webhooks: every event's final state was delivered, signed, to the receiver.
+    const webhookDeadline = Date.now() + 60_000;
+    while (Date.now() < webhookDeadline && hook.finals.size < expected.length)
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(hook.badSignatures).toBe(0);
+    expect(hook.finals.size).toBe(expected.length);
+    hook.server.close();
   }, 300_000);
 });
