@@ -193,6 +193,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         calls: deps.calls.snapshot(),
         documents: deps.archive.counters(),
       }));
+      admin.get('/counters/concurrency', async () => deps.calls.concurrency());
       admin.get('/counters/document', async (request) => {
         const id = parseAdminBody(documentQuerySchema, request.query);
         const counter = deps.archive.counter(id);

@@ -205,6 +205,23 @@ describe('counters and reset', () => {
     expect(counters.documents[`${doc.vatNumber}/${doc.issueDate}/1/${doc.number}`]).toBeDefined();
   });
 
+  it('keeps the most calls of each user under way at once', async () => {
+    await h.admin('POST', '/reset');
+    await addFault({ kind: 'latency', latencyMs: 300, operation: 'Inserimento' });
+    // Two at once for MEDICO, one after the other for PSICOLOGO.
+    await Promise.all([sync(h, MEDICO, 'insert', document()), sync(h, MEDICO, 'insert', document())]);
+    const psicologo = (): TestDocument => ({ ...document(), vatNumber: PSICOLOGO.vatNumber });
+    await sync(h, PSICOLOGO, 'insert', psicologo());
+    await sync(h, PSICOLOGO, 'insert', psicologo());
+    const concurrency = (await h.admin('GET', '/counters/concurrency')).json;
+    expect(concurrency).toEqual({
+      [MEDICO.user]: { inFlight: 0, max: 2 },
+      [PSICOLOGO.user]: { inFlight: 0, max: 1 },
+    });
+    await h.admin('POST', '/reset');
+    expect((await h.admin('GET', '/counters/concurrency')).json).toEqual({});
+  });
+
   it('POST /__admin/reset clears documents, uploads, counters and faults', async () => {
     const doc = document();
     await sync(h, MEDICO, 'insert', doc);

@@ -163,6 +163,7 @@ async function handle(
 ): Promise<void> {
   const receivedAt = deps.clock();
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  let endCall: (() => void) | undefined;
   try {
     const message = readSoapRequest(body, request.headers['content-type']);
     let envelope: ReturnType<typeof parseXmlTree>;
@@ -194,6 +195,7 @@ async function handle(
 
     const claimedUser = parseBasicAuthorization(request.headers.authorization)?.username;
     deps.calls.record(operation.name, claimedUser);
+    endCall = deps.calls.begin(claimedUser);
     const plan = deps.faults.plan({ user: claimedUser, operation: operation.name });
     if (plan.latencyMs > 0) {
       try {
@@ -271,5 +273,7 @@ async function handle(
     }
     deps.logger.error({ err: error, service: service.id }, 'SOAP call failed');
     sendFault(reply, new SoapFault({ code: 'Server', message: 'Errore interno del simulatore' }));
+  } finally {
+    endCall?.();
   }
 }
