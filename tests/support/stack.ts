@@ -36,7 +36,20 @@ export interface Stack {
   /** Starts a part again on the same port and waits until it is healthy. */
   start(part: PartName): Promise<void>;
   output(part: PartName): string;
+  /**
+   * Starts one more submitter replica (`node services/submitter/src/main.ts` on a port of its own,
+   * with the submitter's environment) and waits until it is healthy; `stop()` stops it too.
+   */
+  addSubmitter(): Promise<Replica>;
   stop(): Promise<void>;
+}
+
+/** A further replica of a part, started by `addSubmitter`. */
+export interface Replica {
+  url: string;
+  output(): string;
+  /** Kills it at once (SIGKILL). */
+  kill(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -160,9 +173,38 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await exited;
   }
 
+  const replicas: ChildProcess[] = [];
+  async function addSubmitter(): Promise<Replica> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const chunks: string[] = [];
+    const child = spawn(process.execPath, [ENTRY.submitter], {
+      env: { ...env.submitter, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      chunks.push(chunk.toString());
+      if (chunks.length > 2000) chunks.splice(0, 1000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    replicas.push(child);
+    await waitHealthy(url, child, () => chunks.join(''));
+    return {
+      url,
+      output: () => chunks.join(''),
+      async kill() {
+        if (child.exitCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+  }
+
   async function stop() {
     await Promise.all(
-      [...processes.entries()].map(async ([, child]) => {
+      [...processes.values(), ...replicas].map(async (child) => {
         if (child.exitCode !== null) return;
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
@@ -181,5 +223,5 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { urls, adminToken, kill, start, output, stop };
+  return { urls, adminToken, kill, start, output, addSubmitter, stop };
 }
