@@ -546,7 +546,9 @@ export function createFileSending(deps: FileSendingDeps) {
               number: string;
             };
             const messages = byDocument.get(`${id.vatNumber}|${id.issueDate}|${id.device}|${id.number}`);
-            if (!messages) groups.accepted.push(doc.invoiceId);
+            // S017 alone: the STS already holds this document (an earlier send of it arrived).
+            if (!messages || messages.every((message) => message.code.toUpperCase() === 'S017'))
+              groups.accepted.push(doc.invoiceId);
             else if (messages.some((message) => message.kind === 'error'))
               groups.rejected.set(doc.invoiceId, messages);
             else groups.accepted_with_warnings.set(doc.invoiceId, messages);
