@@ -5,13 +5,7 @@ import type { PoolClient } from 'pg';
 import { lockNumber } from './document-keys.ts';
 import type { EventProblem } from './invoice-event.ts';
 import type { PreparedEvent } from './invoice-preparation.ts';
-import {
-  type ExistingEvent,
-  findEventsOf,
-  insertEvents,
-  insertOutbox,
-  type NewEvent,
-} from './invoice-store.ts';
+import { type ExistingEvent, findEventsOf, insertEventsWithOutbox, type NewEvent } from './invoice-store.ts';
 
 /** What became of one event of a request. */
 export type AcceptanceOutcome =
@@ -72,13 +66,7 @@ export async function acceptEvents(
   const outcomes = run.events.map(({ prepared, prefix }): AcceptanceOutcome => {
     const variant = prepared.operation === 'update' ? prepared.contentHash.toString('hex') : '';
     const existing = chains.identity(prepared.documentKey, prepared.operation, variant);
-    const summary = (event: { id: string; credentialId: string; status: string; receivedAt: string }) => ({
-      id: event.id,
-      operation: prepared.operation,
-      credentialId: event.credentialId,
-      status: event.status,
-      receivedAt: event.receivedAt,
-    });
+    const summary = (event: ExistingEvent) => summaryOf(prepared, event);
     if (existing) {
       if (existing.contentHash.equals(prepared.contentHash))
         return { outcome: 'duplicate', invoice: summary(existing) };
@@ -86,55 +74,116 @@ export async function acceptEvents(
     }
     const placed = chains.place(prepared, prefix);
     if ('problems' in placed) return placed;
-    const event: NewEvent = {
-      id: randomUUID(),
-      tenantId,
-      credentialId: prepared.credential.id,
-      operation: prepared.operation,
-      documentKey: prepared.documentKey,
-      variant,
-      chainKey: placed.chainKey,
-      chainSequence: placed.sequence,
-      vatNumber: prepared.id.vatNumber,
-      issueDate: prepared.id.issueDate,
-      device: prepared.id.device,
-      number: prepared.id.number,
-      paymentDate: placed.document.paymentDate,
-      document: placed.document,
-      patientHash: prepared.patientHash ?? null,
-      contentHash: prepared.contentHash,
-      environment: prepared.credential.environment,
-      notices: prepared.notices ?? null,
-      receivedAt,
-      status: 'received',
-    };
+    const event = newEvent(tenantId, prepared, variant, placed, receivedAt);
     chains.record(event);
     accepted.push(event);
     return { outcome: 'accepted', invoice: summary(event) };
   });
 
-  if (accepted.length > 0) {
-    await insertEvents(client, accepted);
-    const outboxId = randomUUID();
-    const documents: OutboxDocument[] = accepted.map((event) => ({
-      invoiceId: event.id,
-      credentialId: event.credentialId,
-      documentKey: event.chainKey,
-      sequence: event.chainSequence,
-      document: event.document as unknown as OutboxDocument['document'],
-    }));
-    await insertOutbox(client, {
-      id: outboxId,
-      createdAt: now,
-      payload: {
-        outboxId,
-        tenantId,
-        ...(run.traceContext ? { traceContext: run.traceContext } : {}),
-        documents,
-      },
-    });
-  }
+  if (accepted.length > 0) await insertEventsWithOutbox(client, accepted, outboxRow(run, accepted));
   return outcomes;
+}
+
+/**
+ * The optimistic path of a single `insert` without an Idempotency-Key: no transaction, no lock, no
+ * look-up, one autocommit statement that stores the event and its outbox row, or nothing at all.
+ *
+ * An accepted insert always takes place 1 in the chain of its own document: a chain holds events
+ * only once its document's insert exists (a refund needs the refunded insert, an update or cancel
+ * the document's insert or refund, and these join the base's chain), so an insert that is not a
+ * duplicate finds its chain empty. `acceptEvents` would therefore store exactly this row, and the
+ * unique indexes decide what the lock and look-up decide there: `invoices_identity` holds the
+ * document's insert (a retry, or other content: 409), `invoices_chain` place 1 of its chain. When
+ * either already holds a row, committed or racing, `on conflict do nothing` stores nothing and the
+ * answer is `undefined`: the caller takes the full path, which answers the duplicate or the 409 as
+ * it always did.
+ */
+export async function insertAlone(
+  client: Pick<PoolClient, 'query'>,
+  single: {
+    tenantId: string;
+    prepared: PreparedEvent;
+    now: Date;
+    traceContext?: { traceparent: string; tracestate?: string };
+  },
+): Promise<Extract<AcceptanceOutcome, { outcome: 'accepted' }> | undefined> {
+  const { tenantId, prepared, now } = single;
+  if (prepared.operation !== 'insert') throw new Error('insertAlone takes inserts only');
+  const event = newEvent(
+    tenantId,
+    prepared,
+    '',
+    { chainKey: prepared.documentKey, sequence: 1, document: prepared.document! },
+    now.toISOString(),
+  );
+  const inserted = await insertEventsWithOutbox(client, [event], outboxRow(single, [event]), {
+    onConflictDoNothing: true,
+  });
+  return inserted ? { outcome: 'accepted', invoice: summaryOf(prepared, event) } : undefined;
+}
+
+const summaryOf = (prepared: PreparedEvent, event: ExistingEvent): AcceptedInvoice => ({
+  id: event.id,
+  operation: prepared.operation,
+  credentialId: event.credentialId,
+  status: event.status,
+  receivedAt: event.receivedAt,
+});
+
+function newEvent(
+  tenantId: string,
+  prepared: PreparedEvent,
+  variant: string,
+  placed: { chainKey: string; sequence: number; document: Document },
+  receivedAt: string,
+): NewEvent {
+  return {
+    id: randomUUID(),
+    tenantId,
+    credentialId: prepared.credential.id,
+    operation: prepared.operation,
+    documentKey: prepared.documentKey,
+    variant,
+    chainKey: placed.chainKey,
+    chainSequence: placed.sequence,
+    vatNumber: prepared.id.vatNumber,
+    issueDate: prepared.id.issueDate,
+    device: prepared.id.device,
+    number: prepared.id.number,
+    paymentDate: placed.document.paymentDate,
+    document: placed.document,
+    patientHash: prepared.patientHash ?? null,
+    contentHash: prepared.contentHash,
+    environment: prepared.credential.environment,
+    notices: prepared.notices ?? null,
+    receivedAt,
+    status: 'received',
+  };
+}
+
+/** The outbox row that carries the accepted events of a run to the submitter (one job). */
+function outboxRow(
+  run: { tenantId: string; now: Date; traceContext?: { traceparent: string; tracestate?: string } },
+  accepted: readonly NewEvent[],
+) {
+  const outboxId = randomUUID();
+  const documents: OutboxDocument[] = accepted.map((event) => ({
+    invoiceId: event.id,
+    credentialId: event.credentialId,
+    documentKey: event.chainKey,
+    sequence: event.chainSequence,
+    document: event.document as unknown as OutboxDocument['document'],
+  }));
+  return {
+    id: outboxId,
+    createdAt: run.now,
+    payload: {
+      outboxId,
+      tenantId: run.tenantId,
+      ...(run.traceContext ? { traceContext: run.traceContext } : {}),
+      documents,
+    },
+  };
 }
 
 const conflict = (prefix: string, prepared: PreparedEvent, existingId: string): Rejection => ({

@@ -374,6 +374,145 @@ describe('invoice events in: POST /v1/invoices and /v1/invoices/batch', () => {
     expect(body.items[1]!.errors![0]!.rule).toBe('json-syntax');
   });
 
+  describe('the one-statement path of a single insert and the full path agree', () => {
+    /**
+     * Holds the tenant's row `for update` while `requests` run: an invoice insert then stores its row
+     * (and its unique index entries) and waits at the end of its statement for the foreign key check
+     * on the tenant, so a second request for the same document meets an insert in progress. Released
+     * once `waiting` backends wait on a lock.
+     */
+    const racing = async <T>(tenantLocked: () => Promise<T>, waiting: number): Promise<T> => {
+      const holder = await pool.connect();
+      try {
+        await holder.query('begin');
+        await holder.query('select id from gateway.tenants where id = $1 for update', [tenantId]);
+        const answers = tenantLocked();
+        for (let i = 0; ; i++) {
+          const { rows } = await pool.query(
+            "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+          );
+          if (rows[0].n >= waiting) break;
+          if (i > 400) throw new Error(`never saw ${waiting} requests waiting`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await holder.query('commit');
+        return await answers;
+      } finally {
+        holder.release();
+      }
+    };
+    const count = async (sql: string, number: string) =>
+      (await pool.query(sql, [number])).rows[0].n as number;
+    const stored = (number: string) =>
+      count('select count(*)::int as n from gateway.invoices where number = $1', number);
+    const carried = (number: string) =>
+      count(
+        "select count(*)::int as n from gateway.outbox, jsonb_array_elements(payload->'documents') d where d->'document'->'id'->>'number' = $1",
+        number,
+      );
+
+    it('the same insert twice at once: one accepted (202), the other a duplicate (200) of it', async () => {
+      const [a, b] = await racing(() => Promise.all([post(invoiceEvent(80)), post(invoiceEvent(80))]), 2);
+      const answers = [a, b].sort((x, y) => x.statusCode - y.statusCode);
+      expect(answers.map((answer) => answer.statusCode)).toEqual([200, 202]);
+      expect(answers[0]!.json()).toEqual({ invoice: answers[1]!.json().invoice, duplicate: true });
+      expect(await stored('FT2026/80')).toBe(1);
+      expect(await carried('FT2026/80')).toBe(1);
+    });
+
+    it('an insert racing an insert with other content: one accepted (202), the other 409', async () => {
+      const other = invoiceEvent(81, {
+        document: { lines: [{ expenseType: 'SR', amount: '999.00', vatNature: 'N4' }] },
+      });
+      const [a, b] = await racing(() => Promise.all([post(invoiceEvent(81)), post(other)]), 2);
+      const codes = [a.statusCode, b.statusCode].sort();
+      expect(codes).toEqual([202, 409]);
+      const refused = a.statusCode === 409 ? a : b;
+      expect(refused.json()).toMatchObject({
+        type: expect.stringMatching(/document-conflict$/),
+        errors: [{ field: 'document.id', rule: 'document.already-accepted' }],
+      });
+      expect(await stored('FT2026/81')).toBe(1);
+      expect(await carried('FT2026/81')).toBe(1);
+    });
+
+    it('a batch (full path) meeting a single insert in progress: duplicate and 409 as per item', async () => {
+      const [single, batch] = await racing(async () => {
+        const first = post(invoiceEvent(82));
+        // The single insert holds its row first; then the batch takes its lock, finds nothing
+        // committed, inserts, waits, and is retried by its transaction once the single one commits.
+        for (let i = 0; i < 400; i++) {
+          const { rows } = await pool.query(
+            "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+          );
+          if (rows[0].n >= 1) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const changed = invoiceEvent(82, {
+          document: { lines: [{ expenseType: 'SR', amount: '999.00', vatNature: 'N4' }] },
+        });
+        return Promise.all([
+          first,
+          post({ events: [invoiceEvent(82), changed] }, { url: '/v1/invoices/batch' }),
+        ]);
+      }, 2);
+      expect(single.statusCode).toBe(202);
+      expect(batch.json().summary).toEqual({ received: 2, accepted: 0, duplicates: 1, rejected: 1 });
+      expect(batch.json().items[0]).toMatchObject({ outcome: 'duplicate', invoice: single.json().invoice });
+      expect(batch.json().items[1]).toMatchObject({ outcome: 'rejected', status: 409 });
+      expect(await stored('FT2026/82')).toBe(1);
+    });
+
+    it('a single insert after the same one came in a batch: answered by the full path as a duplicate', async () => {
+      const batch = await post({ events: [invoiceEvent(83)] }, { url: '/v1/invoices/batch' });
+      const single = await post(invoiceEvent(83));
+      expect(single.statusCode).toBe(200);
+      expect(single.json()).toEqual({ invoice: batch.json().items[0].invoice, duplicate: true });
+    });
+
+    it('stores the same row and outbox document either way', async () => {
+      const single = (await post(invoiceEvent(84))).json().invoice.id as string;
+      const batch = (await post({ events: [invoiceEvent(85)] }, { url: '/v1/invoices/batch' })).json()
+        .items[0].invoice.id as string;
+      // Everything but what differs between two documents (their id, dates, patient, times).
+      const perDocument = [
+        'id',
+        'document_key',
+        'chain_key',
+        'number',
+        'issue_date',
+        'payment_date',
+        'document',
+        'patient_hash',
+        'content_hash',
+        'received_at',
+        'status_at',
+      ];
+      const shape = (row: Record<string, unknown>) => ({
+        ...Object.fromEntries(Object.entries(row).filter(([column]) => !perDocument.includes(column))),
+        documentFields: Object.keys(row.document as object).sort(),
+      });
+      const [fast] = await rowsOf(single);
+      const [full] = await rowsOf(batch);
+      expect(fast!.chain_key).toBe(fast!.document_key);
+      expect(fast!.chain_sequence).toBe(1);
+      expect(shape(fast!)).toEqual(shape(full!));
+      const documents = await outboxDocuments();
+      const fastJob = documents.find((document) => document.invoiceId === single)!;
+      const fullJob = documents.find((document) => document.invoiceId === batch)!;
+      expect(Object.keys(fastJob).sort()).toEqual(Object.keys(fullJob).sort());
+      expect(fastJob).toMatchObject({ sequence: 1, documentKey: fast!.chain_key });
+      const payloads = (
+        await pool.query(
+          "select payload - 'documents' - 'outboxId' as rest, documents from gateway.outbox where payload->'documents' @> $1::jsonb or payload->'documents' @> $2::jsonb",
+          [JSON.stringify([{ invoiceId: single }]), JSON.stringify([{ invoiceId: batch }])],
+        )
+      ).rows;
+      expect(payloads).toHaveLength(2);
+      expect(payloads[0]).toEqual(payloads[1]);
+    });
+  });
+
   describe('Idempotency-Key', () => {
     it('same key, same body: the stored answer again; same key, another body: 422', async () => {
       const idempotencyKey = randomUUID();

@@ -13,7 +13,7 @@ import {
   storeAnswer,
 } from '../idempotency/idempotency.ts';
 import type { CredentialDirectory } from './credential-directory.ts';
-import { type AcceptanceOutcome, acceptEvents } from './invoice-acceptance.ts';
+import { type AcceptanceOutcome, acceptEvents, insertAlone } from './invoice-acceptance.ts';
 import { type EventProblem, parseInvoiceEvent } from './invoice-event.ts';
 import { type Environment, type PreparedEvent, prepareEvent } from './invoice-preparation.ts';
 import type { PatientHasher } from './patient-privacy.ts';
@@ -169,6 +169,19 @@ export function createInvoiceIntake(deps: InvoiceIntakeDeps) {
     /** `POST /v1/invoices`: 202 accepted, 200 a repeat of an accepted event, or a problem. */
     async acceptOne(tenantId: string, body: unknown, key?: string) {
       const items = await prepare(tenantId, [body], [0], () => '');
+      // The common case, a new document's insert without a key: one statement, no transaction.
+      const item = items[0]!;
+      if (key === undefined && 'prepared' in item && item.prepared.operation === 'insert') {
+        const traceContext = currentTraceContext();
+        const accepted = await insertAlone(deps.pool, {
+          tenantId,
+          prepared: item.prepared,
+          now: deps.clock(),
+          ...(traceContext ? { traceContext } : {}),
+        });
+        if (accepted) return singleAnswer(accepted);
+        // Something holds the document's insert or its chain: the full path says what.
+      }
       const requestHash = hasher.start('POST /v1/invoices').update(JSON.stringify(body)).digest();
       return idempotent(tenantId, key, requestHash, items, ([outcome]) => singleAnswer(outcome!));
     },

@@ -62,23 +62,24 @@ export async function findEventsOf(
   return rows;
 }
 
-export async function insertEvents(client: Client, events: readonly NewEvent[]): Promise<void> {
+/**
+ * Stores events and the outbox row that carries them in ONE statement (the invoices insert is a
+ * data-modifying CTE; the outbox row is written only when it inserted something). In the caller's
+ * transaction, a unique violation fails it as two statements would. `onConflictDoNothing` (a single
+ * event only) makes a row that any unique index refuses store nothing, outbox row included: the
+ * answer says whether anything was stored.
+ */
+export async function insertEventsWithOutbox(
+  client: Client,
+  events: readonly NewEvent[],
+  outbox: { id: string; createdAt: Date; payload: JobPayload<'documents.accepted'> },
+  options: { onConflictDoNothing?: boolean } = {},
+): Promise<boolean> {
+  if (options.onConflictDoNothing && events.length !== 1)
+    throw new Error('onConflictDoNothing stores a single event');
   const column = <T>(pick: (event: NewEvent) => T) => events.map(pick);
-  await client.query(
-    `insert into gateway.invoices (
-       id, tenant_id, credential_id, operation, document_key, variant, chain_key, chain_sequence,
-       vat_number, issue_date, device, number, payment_date, tax_year, patient_hash, document,
-       content_hash, environment, notices, status, status_sequence, status_at, received_at)
-     select e.id, e.tenant_id, e.credential_id, e.operation, e.document_key, e.variant, e.chain_key,
-            e.chain_sequence, e.vat_number, e.issue_date, e.device, e.number, e.payment_date,
-            extract(year from e.payment_date)::smallint, e.patient_hash, e.document, e.content_hash,
-            e.environment, e.notices, 'received', -1, e.received_at, e.received_at
-       from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
-                   $8::int4[], $9::text[], $10::date[], $11::int2[], $12::text[], $13::date[],
-                   $14::bytea[], $15::jsonb[], $16::bytea[], $17::text[], $18::jsonb[], $19::timestamptz[])
-         as e(id, tenant_id, credential_id, operation, document_key, variant, chain_key, chain_sequence,
-              vat_number, issue_date, device, number, payment_date, patient_hash, document,
-              content_hash, environment, notices, received_at)`,
+  const { rowCount } = await client.query(
+    options.onConflictDoNothing ? INSERT_ONE_IF_NEW_SQL : INSERT_EVENTS_SQL,
     [
       column((e) => e.id),
       column((e) => e.tenantId),
@@ -99,16 +100,33 @@ export async function insertEvents(client: Client, events: readonly NewEvent[]):
       column((e) => e.environment),
       column((e) => (e.notices ? JSON.stringify(e.notices) : null)),
       column((e) => e.receivedAt),
+      outbox.id,
+      JSON.stringify(outbox.payload),
+      outbox.payload.documents.length,
+      outbox.createdAt,
     ],
   );
+  return rowCount === 1;
 }
 
-export async function insertOutbox(
-  client: Client,
-  row: { id: string; createdAt: Date; payload: JobPayload<'documents.accepted'> },
-): Promise<void> {
-  await client.query(
-    'insert into gateway.outbox (id, payload, documents, created_at) values ($1, $2, $3, $4)',
-    [row.id, JSON.stringify(row.payload), row.payload.documents.length, row.createdAt],
-  );
-}
+const insertEventsSql = (onConflict: string) => `with ins as (
+       insert into gateway.invoices (
+         id, tenant_id, credential_id, operation, document_key, variant, chain_key, chain_sequence,
+         vat_number, issue_date, device, number, payment_date, tax_year, patient_hash, document,
+         content_hash, environment, notices, status, status_sequence, status_at, received_at)
+       select e.id, e.tenant_id, e.credential_id, e.operation, e.document_key, e.variant, e.chain_key,
+              e.chain_sequence, e.vat_number, e.issue_date, e.device, e.number, e.payment_date,
+              extract(year from e.payment_date)::smallint, e.patient_hash, e.document, e.content_hash,
+              e.environment, e.notices, 'received', -1, e.received_at, e.received_at
+         from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::int4[], $9::text[], $10::date[], $11::int2[], $12::text[], $13::date[],
+                     $14::bytea[], $15::jsonb[], $16::bytea[], $17::text[], $18::jsonb[], $19::timestamptz[])
+           as e(id, tenant_id, credential_id, operation, document_key, variant, chain_key, chain_sequence,
+                vat_number, issue_date, device, number, payment_date, patient_hash, document,
+                content_hash, environment, notices, received_at)${onConflict}
+       returning 1
+     )
+     insert into gateway.outbox (id, payload, documents, created_at)
+     select $20::uuid, $21::jsonb, $22::int4, $23::timestamptz where exists (select from ins)`;
+const INSERT_EVENTS_SQL = insertEventsSql('');
+const INSERT_ONE_IF_NEW_SQL = insertEventsSql('\n       on conflict do nothing');
