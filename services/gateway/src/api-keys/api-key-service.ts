@@ -14,7 +14,13 @@ import type { Database, Queryable } from '../db/database.ts';
 import { findTenant } from '../tenants/tenant-store.ts';
 import type { TenantRow } from '../tenants/tenants-table.ts';
 import { apiKeyMatches, apiKeyPrefixOf, generateApiKeySecret } from './api-key-secret.ts';
-import { findApiKeyByPrefix, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from './api-key-store.ts';
+import {
+  apiKeyByPrefixLookup,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+  touchApiKey,
+} from './api-key-store.ts';
 import type { ApiKeyRow } from './api-keys-table.ts';
 
 /** How long a recorded last use stands before a request writes a newer one. */
@@ -147,6 +153,7 @@ export interface ApiKeyService {
 }
 
 export function createApiKeyService({ db, clock }: { db: Database; clock: Clock }): ApiKeyService {
+  const findApiKeyByPrefix = apiKeyByPrefixLookup(db);
   return {
     async create(tenantId, input) {
       // What was asked is checked before anything is looked up: a bad scope is said as such.
@@ -174,7 +181,7 @@ export function createApiKeyService({ db, clock }: { db: Database; clock: Clock 
     async authenticate(key) {
       const prefix = apiKeyPrefixOf(key);
       if (!prefix) return { ok: false, reason: 'malformed' };
-      const found = await findApiKeyByPrefix(db, prefix);
+      const found = await findApiKeyByPrefix(prefix);
       // No cache: every request reads the key, so a revocation holds from the next request on.
       if (!found || !apiKeyMatches(key, found.key.secretHash)) return { ok: false, reason: 'unknown' };
       if (found.key.revokedAt) return { ok: false, reason: 'revoked' };
