@@ -60,11 +60,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether a child has ended: `exitCode` stays null for one killed by a signal (SIGKILL), `signalCode` tells. */
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 async function waitHealthy(url: string, process: ChildProcess, output: () => string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (process.exitCode !== null)
-      throw new Error(`${url} exited (${process.exitCode}):\n${output().slice(-4000)}`);
+    if (hasExited(process))
+      throw new Error(`${url} exited (${process.exitCode ?? process.signalCode}):\n${output().slice(-4000)}`);
     try {
       const response = await fetch(`${url}/health`);
       if (response.ok) return;
@@ -167,7 +170,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   async function kill(part: PartName) {
     const child = processes.get(part);
-    if (!child || child.exitCode !== null) return;
+    if (!child || hasExited(child)) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -194,7 +197,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       url,
       output: () => chunks.join(''),
       async kill() {
-        if (child.exitCode !== null) return;
+        if (hasExited(child)) return;
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGKILL');
         await exited;
@@ -205,7 +208,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   async function stop() {
     await Promise.all(
       [...processes.values(), ...replicas].map(async (child) => {
-        if (child.exitCode !== null) return;
+        if (hasExited(child)) return;
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
