@@ -37,7 +37,7 @@ export const filesTable = submitterSchema.table(
     /** `UploadReceipt.receivedAt` as the STS wrote it. */
     stsReceivedAt: text('sts_received_at'),
     pollRound: integer('poll_round').notNull().default(0),
-    /** Sends of this file so far (1 the first; more only when reconciliation found it never arrived). */
+    /** Sends of this file so far (1 the first; more when reconciliation found it never arrived, or its credential resumed). */
     sendAttempt: integer('send_attempt').notNull().default(1),
     /** The last `EsitoInvii` answer for the file. */
     outcome: jsonb('outcome').$type<Record<string, unknown>>(),

@@ -178,8 +178,11 @@ export function createSweeper(deps: {
     const client = await pool.connect();
     try {
       await client.query('begin');
+      // A new send attempt: the file's last `file.send` job ran while it was blocked and completed
+      // (BullMQ keeps it a day), so a job under the same id would be no job at all.
       const { rows: files } = await client.query<{ id: string; sendAttempt: number }>(
-        `update submitter.files set state = 'ready', updated_at = $2 where credential_id = $1 and state = 'blocked'
+        `update submitter.files set state = 'ready', send_attempt = send_attempt + 1, updated_at = $2
+          where credential_id = $1 and state = 'blocked'
          returning id, send_attempt as "sendAttempt"`,
         [credentialId, now],
       );
