@@ -259,6 +259,21 @@ describe('dispatch', () => {
     });
   });
 
+  it('a refused document whose rule has no STS code still gets a status event valid for the gateway', async () => {
+    const credentialId = credential('batch');
+    // Paid before it was issued (our own rule, no STS code): its event must still pass the schema,
+    // or the relay could never enqueue it (nor anything after it).
+    const early = document({ paymentDate: '2025-06-01', id: { ...document().id, issueDate: '2025-06-05' } });
+    const [refused] = await takeIn({ pool, clock }, tenantId, [{ credentialId, document: early }]);
+    await pool.query('delete from submitter.status_outbox');
+    clock.advance(OPTIONS.flushIntervalMs);
+    expect((await dispatcher().dispatch(tenantId, credentialId)).files).toEqual([]);
+    expect((await documentRows(pool, [refused!])).get(refused!)!.state).toBe('rejected');
+    const [event] = await outboxEvents(pool);
+    expect(documentStatusEventSchema.safeParse(event).error).toBeUndefined();
+    expect(event!.messages![0]!.text).toMatch(/document\.payment-date\.before-issue/);
+  });
+
   it('an unusable credential blocks its queued documents; an unreachable credentials service changes nothing', async () => {
     const credentialId = credential('batch');
     const ids = await queue(credentialId, 3);

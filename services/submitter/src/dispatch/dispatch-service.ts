@@ -181,10 +181,13 @@ export function createDispatcher(deps: DispatchDeps) {
         to: 'rejected',
         at: now,
         cause: 'invalid-document',
+        // A status message's code is at most 20 characters (documentStatusEventSchema): our own rules
+        // without an STS code (`document.payment-date.before-issue` …) keep theirs in the text, or the
+        // event could never be relayed.
         messages: checked.violations.slice(0, 20).map((violation) => ({
-          code: violation.stsCode ?? violation.code,
+          code: violation.stsCode ?? 'invalid-document',
           kind: 'error' as const,
-          text: `${violation.path}: ${violation.message}`,
+          text: `${violation.stsCode ? '' : `${violation.code} `}${violation.path}: ${violation.message}`,
         })),
       });
     }
