@@ -12,6 +12,8 @@ const redisDatabase = useTestRedis();
 
 /** How many events the end-to-end run posts (the 10,000 with PIPELINE_EVENTS=10000). */
 const EVENTS = Number(process.env.PIPELINE_EVENTS ?? 300);
+/** How long the events may take to become final: scales with the run (a 10,000-event run takes minutes). */
+const SETTLE_MS = Math.max(240_000, EVENTS * 100);
 
 const BATCH_DOCTOR = { username: 'BTCMRA80A01H501U', password: 'Batch.Pw.1', pincode: '7310486295' };
 const REALTIME_DOCTOR = { username: 'RLTMRA80A01H501U', password: 'Realtime.Pw.1', pincode: '7310486296' };
@@ -204,7 +206,7 @@ describe('the pipeline end to end', () => {
     for (const item of sent.json.items) invoiceIds.set(item.line, item.invoice.id);
 
     // Wait until no event is open any more.
-    const deadline = Date.now() + 240_000;
+    const deadline = Date.now() + SETTLE_MS;
     let open = Number.POSITIVE_INFINITY;
     while (Date.now() < deadline) {
       const list = await api(
@@ -260,5 +262,5 @@ describe('the pipeline end to end', () => {
     expect(hook.badSignatures).toBe(0);
     expect(hook.finals.size).toBe(expected.length);
     hook.server.close();
-  }, 300_000);
+  }, SETTLE_MS + 180_000);
 });
