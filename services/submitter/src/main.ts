@@ -62,6 +62,7 @@ await startService({
           fileTargetDocuments: config.SUBMITTER_FILE_TARGET_DOCUMENTS,
           autoRealtimeBelow: config.SUBMITTER_AUTO_REALTIME_BELOW,
           maxDocumentsPerRound: config.SUBMITTER_MAX_DOCUMENTS_PER_ROUND,
+          realtimeWindow: config.SUBMITTER_REALTIME_WINDOW,
           maxZipBytes: config.SUBMITTER_MAX_ZIP_BYTES,
         },
         sweeper: {

@@ -24,6 +24,7 @@ const OPTIONS: DispatchOptions = {
   autoRealtimeBelow: 5,
   maxDocumentsPerRound: 1000,
   maxZipBytes: 6_000,
+  realtimeWindow: 1000,
 };
 
 describe('dispatch', () => {
@@ -158,6 +159,25 @@ describe('dispatch', () => {
     expect(new Set(result.submissions).size).toBe(4);
     expect([...rows.values()].every((row) => row.fileId === null)).toBe(true);
     expect(await outboxEvents(pool)).toEqual([]);
+  });
+
+  it('realtime: a window of single sends per credential, the rest waiting its turn', async () => {
+    const credentialId = credential('realtime');
+    const ids = await queue(credentialId, 10);
+    const first = await dispatcher({ realtimeWindow: 3 }).dispatch(tenantId, credentialId);
+    expect(first.submissions).toHaveLength(3);
+    // The window is full: a second round assigns nothing until a send ends.
+    expect((await dispatcher({ realtimeWindow: 3 }).dispatch(tenantId, credentialId)).submissions).toEqual(
+      [],
+    );
+    await pool.query(`update submitter.documents set state = 'accepted' where submission_id = $1`, [
+      first.submissions[0],
+    ]);
+    expect(
+      (await dispatcher({ realtimeWindow: 3 }).dispatch(tenantId, credentialId)).submissions,
+    ).toHaveLength(1);
+    const states = [...(await documentRows(pool, ids)).values()].map((row) => row.state);
+    expect(states.filter((state) => state === 'queued')).toHaveLength(6);
   });
 
   it('auto: one by one below the threshold, in files above it', async () => {

@@ -28,6 +28,8 @@ export interface DispatchOptions {
   autoRealtimeBelow: number;
   /** Documents looked at per dispatch round. */
   maxDocumentsPerRound: number;
+  /** Single sends of one credential assigned at once (the rest wait their turn, fairly). */
+  realtimeWindow: number;
   /** Every zip is strictly smaller than this (the STS's limit is 5 MB). */
   maxZipBytes: number;
 }
@@ -125,7 +127,16 @@ export function createDispatcher(deps: DispatchDeps) {
             : 'batch'
           : profile.sendingMode;
       if (mode === 'realtime') {
-        for (const document of eligible) {
+        // A window of single sends per credential, not its whole backlog: the send queue is shared
+        // by every tenant, so a backlog of 100,000 must not stand between another tenant's document
+        // and its send. Each send that ends asks for the next round (document-send-handler.ts).
+        const { rows: inFlight } = await client.query<{ count: number }>(
+          `select count(*)::int as count from submitter.documents
+            where credential_id = $1 and file_id is null and state in ('assigned', 'submitting')`,
+          [credentialId],
+        );
+        const room = Math.max(0, options.realtimeWindow - (inFlight[0]?.count ?? 0));
+        for (const document of eligible.slice(0, room)) {
           const submissionId = randomUUID();
           await transition(client, {
             invoiceIds: [document.invoiceId],

@@ -166,6 +166,11 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
       deps.rulesFor(session.profile.environment),
     );
 
+  const withSuccessor = async (row: Row) => {
+    const successor = await successorCredential(row);
+    return { credentialId: row.credentialId, ...(successor ? { successor } : {}) };
+  };
+
   /** The credential of the queued operation that follows this one on the same document, if any. */
   async function successorCredential(row: Row): Promise<string | undefined> {
     const { rows } = await deps.pool.query<{ credentialId: string }>(
@@ -183,7 +188,7 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
      * `document.send`: one operation of one document, once. Returns the credential of the next
      * operation on the same document when this one became final and that one is waiting.
      */
-    async send(submissionId: string): Promise<string | undefined> {
+    async send(submissionId: string): Promise<{ credentialId: string; successor?: string } | undefined> {
       const { rows } = await deps.pool.query<Row>(
         `select ${ROW} from submitter.documents where submission_id = $1`,
         [submissionId],
@@ -204,7 +209,7 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
         });
         if (answer.ok) {
           await settle(row, ['submitting'], answer.value, answer.value);
-          return successorCredential(row);
+          return withSuccessor(row);
         }
         const outcome = queueOutcomeOf(answer.failure);
         switch (outcome.kind) {
@@ -229,7 +234,7 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
               cause: CAUSES.rejected,
               messages: outcome.messages,
             });
-            return successorCredential(row);
+            return withSuccessor(row);
         }
       } finally {
         await session.close();
