@@ -62,6 +62,8 @@ export const submitterConfigSchema = z.object({
   SUBMITTER_FILE_TARGET_DOCUMENTS: z.coerce.number().int().min(1).default(30_000),
   SUBMITTER_AUTO_REALTIME_BELOW: z.coerce.number().int().min(0).default(50),
   SUBMITTER_MAX_DOCUMENTS_PER_ROUND: z.coerce.number().int().min(1).default(60_000),
+  // Single sends of one credential assigned at once: the shared send queue stays fair to others.
+  SUBMITTER_REALTIME_WINDOW: z.coerce.number().int().min(1).max(1000).default(20),
   SUBMITTER_MAX_ZIP_BYTES: z.coerce.number().int().min(10_000).max(5_000_000).default(5_000_000),
   // Outcome tracking: the first EsitoInvii poll after an upload (then the receipt schedule).
   SUBMITTER_FIRST_POLL_DELAY_MS: ms(30_000),
