@@ -164,7 +164,7 @@ export function buildApp({
         concurrency: pipeline.concurrency,
         handlers: {
           'documents.accepted': createDocumentsAcceptedHandler({ pool, clock, flush }),
-          'batch.flush': createBatchFlushHandler({ dispatcher, producer }),
+          'batch.flush': createBatchFlushHandler({ dispatcher, producer, flush }),
           'file.send': createFileSendHandler({ files }),
           'document.send': createDocumentSendHandler({ documents, flush }),
           'outcome.poll': createOutcomePollHandler({ files }),

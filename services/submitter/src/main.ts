@@ -22,7 +22,8 @@ await startService({
     const profiles = createCredentialProfiles({ client, ttlMs: config.CREDENTIAL_PROFILE_TTL_MS });
     const encryptorOf = (files: readonly string[]) => createSanitelEncryptor(loadSanitelCertificates(files));
     const workerConnection = createRedis(config.REDIS_URL, 'submitter-workers', { blocking: true });
-    const pacer = createPacer({ redis, ...pacerOptions(config) });
+    // A busy slot is asked for again soon: one call of a credential lasts tens of milliseconds.
+    const pacer = createPacer({ redis, inFlightRetryAfterMs: 100, ...pacerOptions(config) });
     const app = buildApp({
       logger,
       pool,

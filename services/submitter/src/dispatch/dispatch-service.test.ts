@@ -203,6 +203,8 @@ describe('dispatch', () => {
       submissions: [],
       blocked: 0,
       waiting: 3,
+      // Due in a millisecond: the caller asks for a round then.
+      dueInMs: 1,
     });
     expect(await files(credentialId)).toEqual([]);
     expect([...(await documentRows(pool, ids)).values()].every((row) => row.state === 'queued')).toBe(true);

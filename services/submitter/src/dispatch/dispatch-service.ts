@@ -57,6 +57,8 @@ export interface DispatchResult {
   blocked: number;
   /** Documents still waiting for their batch (not old enough, not enough of them). */
   waiting: number;
+  /** When that batch is due by age: the caller asks for a round then. */
+  dueInMs?: number;
 }
 
 interface Eligible {
@@ -154,7 +156,11 @@ export function createDispatcher(deps: DispatchDeps) {
           (oldest !== undefined && deps.clock().getTime() - oldest >= options.flushIntervalMs);
         if (due)
           result.files.push(...(await packFiles(client, tenantId, credentialId, profile, eligible, result)));
-        else result.waiting = eligible.length;
+        else {
+          result.waiting = eligible.length;
+          if (oldest !== undefined)
+            result.dueInMs = Math.max(0, oldest + options.flushIntervalMs - deps.clock().getTime());
+        }
       }
       await client.query('commit');
       return result;
