@@ -295,4 +295,23 @@ describe('sweeper', () => {
     expect(rows.get(resumed)!.state).toBe('queued');
     expect(rows.get(kept)!.state).toBe('blocked');
   });
+
+  it('a single send left uncertain past idleAfterMs (its reconcile job lost) gets its send.reconcile job again', async () => {
+    const credentialId = randomUUID();
+    const lost = await singleSend(credentialId, true);
+    await move([lost.id], ['submitting'], 'uncertain', { cause: 'answer-lost' });
+    clock.advance(IDLE_AFTER_MS - 1000);
+    const recent = await singleSend(credentialId, true);
+    await move([recent.id], ['submitting'], 'uncertain', { cause: 'answer-lost' });
+    clock.advance(1001);
+    await sweeper.sweep();
+
+    expect(await jobs('send-reconcile')).toEqual([
+      {
+        id: `reconcile-submission-${lost.submissionId}-1`,
+        data: { tenantId, target: 'submission', targetId: lost.submissionId, attempt: 1 },
+        state: 'waiting',
+      },
+    ]);
+  });
 });

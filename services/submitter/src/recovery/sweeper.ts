@@ -161,6 +161,20 @@ export function createSweeper(deps: {
         targetId: file.id,
         attempt: file.sendAttempt,
       });
+    // A single send whose answer was lost, and whose reconcile job was lost too (Redis lost it, or
+    // its enqueue failed after the state change): reconciled again, or it stays uncertain forever.
+    const { rows: uncertainDocuments } = await pool.query<{ tenantId: string; submissionId: string }>(
+      `select tenant_id as "tenantId", submission_id as "submissionId" from submitter.documents
+        where state = 'uncertain' and file_id is null and submission_id is not null and updated_at < $1`,
+      [before],
+    );
+    for (const document of uncertainDocuments)
+      await deps.producer.enqueue('send.reconcile', {
+        tenantId: document.tenantId,
+        target: 'submission',
+        targetId: document.submissionId,
+        attempt: 1,
+      });
   }
 
   async function unblock(now: Date) {

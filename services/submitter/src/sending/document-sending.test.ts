@@ -38,6 +38,12 @@ describe('arrivedAsSent', () => {
   it('a cancellation arrived when the document is gone, not while the STS still holds it', () => {
     expect(arrivedAsSent(sent('cancel'), { found: false })).toBe(true);
     expect(arrivedAsSent(sent('cancel'), held(updateTotals))).toBe(false);
+    // Held as cancelled: its last operation (tipoInvio) is the cancellation.
+    const cancelled = { found: true, document: { totals: updateTotals, sendType: 'C' } };
+    expect(arrivedAsSent(sent('cancel'), cancelled)).toBe(true);
+    expect(
+      arrivedAsSent(sent('cancel'), { found: true, document: { totals: updateTotals, sendType: 'V' } }),
+    ).toBe(false);
   });
 
   it("an update arrived when the STS holds the update's totals per expense type (amounts compared in cents)", () => {

@@ -297,18 +297,23 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
 export type DocumentSending = ReturnType<typeof createDocumentSending>;
 
 /**
- * Whether what the STS holds shows the operation arrived: a cancellation, the document gone; an
- * insert or a refund, the document there; an update, the document there with the update's payment
- * date and totals per expense type (an update that did not arrive leaves the insert's).
+ * Whether what the STS holds shows the operation arrived: a cancellation, the document gone or held
+ * as cancelled (`tipoInvio` C: InterrogazionePuntuale still answers a cancelled document, with its
+ * last operation); an insert or a refund, the document there; an update, the document there with the
+ * update's payment date and totals per expense type (an update that did not arrive leaves the insert's).
  */
 export function arrivedAsSent(
   row: { operation: string; document: ExpenseDocument<EncryptedTaxCode> },
   held: {
     found: boolean;
-    document?: { paymentDate?: string; totals: { expenseType: string; amount: string }[] };
+    document?: {
+      paymentDate?: string;
+      totals: { expenseType: string; amount: string }[];
+      sendType?: string;
+    };
   },
 ): boolean {
-  if (row.operation === 'cancel') return !held.found;
+  if (row.operation === 'cancel') return !held.found || held.document?.sendType?.toUpperCase() === 'C';
   if (!held.found) return false;
   if (row.operation !== 'update') return true;
   const totals = new Map<string, number>();

@@ -1,6 +1,6 @@
 import type { Clock, JobProducer, Logger, Pool, StsMessage } from '@sts/shared';
-import { DeferJob } from '@sts/shared';
-import { lookupStsCode, type UploadOwner } from '@sts/sts';
+import { DeferJob, romeTime } from '@sts/shared';
+import { isStillProcessing, lookupStsCode, type UploadOwner } from '@sts/sts';
 import type { PoolClient } from 'pg';
 import { transition } from '../status/document-transitions.ts';
 import type { CredentialAccess, CredentialProfile } from './credential-access.ts';
@@ -56,12 +56,21 @@ const FILE_COLUMNS = `id, tenant_id as "tenantId", credential_id as "credentialI
   document_count as "documentCount", zip_proof_id as "zipProofId", protocol, sts_received_at as "stsReceivedAt",
   poll_round as "pollRound", send_attempt as "sendAttempt", sent_at as "sentAt"`;
 
-/** `dd-MM-yyyy HH:mm:ss` (Italian time) as the STS writes it, as an approximate Date for waits. */
-const parseStsTime = (text: string | null): Date | undefined => {
+/**
+ * `dd-MM-yyyy HH:mm:ss` as the STS writes it, Italian civil time (CET in winter, CEST in summer), as
+ * a Date. (A fixed +01:00 put every summer time an hour late: a lost upload's reconciliation then
+ * never found it near the send, and sent the zip again.)
+ */
+export const parseStsTime = (text: string | null): Date | undefined => {
   const match = text && /^(\d{2})-(\d{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
-  return match
-    ? new Date(`${match[3]}-${match[2]}-${match[1]}T${match[4]}:${match[5]}:${match[6]}+01:00`)
-    : undefined;
+  if (!match) return undefined;
+  const civil = `${match[3]}-${match[2]}-${match[1]}T${match[4]}:${match[5]}:${match[6]}`;
+  const summer = new Date(`${civil}+02:00`);
+  if (Number.isNaN(summer.getTime())) return undefined;
+  const back = romeTime(summer);
+  return `${back.year}-${back.month}-${back.day}T${back.hour}:${back.minute}:${back.second}` === civil
+    ? summer
+    : new Date(`${civil}+01:00`);
 };
 
 export function ownerOf(profile: Pick<CredentialProfile, 'owner'>): UploadOwner {
@@ -415,16 +424,24 @@ export function createFileSending(deps: FileSendingDeps) {
           [file.credentialId, file.id],
         );
         const knownProtocols = new Set(known.map((row) => row.protocol));
-        const candidates = answer.value.uploads.filter((upload) => {
+        const nearby = answer.value.uploads.filter((upload) => {
           const at = parseStsTime(upload.sentAt);
           const near = at
             ? at.getTime() >= sentAt.getTime() - 120_000 && at.getTime() <= sentAt.getTime() + 900_000
             : false;
-          return upload.sent === file.documentCount && near && !knownProtocols.has(upload.protocol);
+          return near && !knownProtocols.has(upload.protocol);
         });
+        const candidates = nearby.filter((upload) => upload.sent === file.documentCount);
         if (candidates.length > 1)
           throw new Error(`file ${file.id}: ${candidates.length} uploads could be it; asking again later`);
         const found = candidates[0];
+        // An upload still queued or being processed has no document count yet (0): it may be ours.
+        // Sending the zip again would make its documents arrive twice; asked again once it is done.
+        if (!found && nearby.some((upload) => isStillProcessing(upload.state)))
+          throw new DeferJob(
+            answer.value.notReady ? answer.value.wait.retryAfterMs : 30_000,
+            `file ${file.id}: an upload near its send is still being processed`,
+          );
         if (found) {
           await inTransaction((client) =>
             moveFile(client, file, {
