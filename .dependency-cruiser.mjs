@@ -39,6 +39,15 @@ export default {
       to: { path: '^(services/|packages/sts-simulator/)' },
     },
     {
+      name: 'cli-imports-no-service',
+      comment:
+        "packages/cli (the `sts` command) is a client of the gateway's public HTTP API: it imports no service " +
+        "(operator commands run the gateway's CLI as a child process) and not the simulator.",
+      severity: 'error',
+      from: { path: '^packages/cli/' },
+      to: { path: '^(services/|packages/sts-simulator/)' },
+    },
+    {
       name: 'shared-imports-nothing-of-ours',
       comment:
         'packages/shared imports nothing of ours: no `@sts/*` and no path into another package, a service, ' +

@@ -22,6 +22,7 @@ const PACKAGES: Record<string, [string, Record<string, string>]> = {
     { '.': './src/index.ts', './testing': './test-support/index.ts' },
   ],
   'packages/testkit': ['@sts/testkit', { '.': './src/index.ts' }],
+  'packages/cli': ['@sts/cli', { '.': './src/main.ts' }],
   'services/gateway': ['@sts/gateway', { '.': './src/app.ts' }],
   'services/credentials': ['@sts/credentials', { '.': './src/app.ts' }],
 };
@@ -44,6 +45,10 @@ const FILES: Record<string, string[]> = {
   'packages/sts-simulator/test-support/index.ts': ['../src/index.ts', '@sts/testkit'],
 
   'packages/testkit/src/index.ts': [],
+
+  'packages/cli/src/main.ts': ['./allowed.ts'],
+  'packages/cli/src/allowed.ts': [],
+  'packages/cli/src/runs-the-gateway.ts': ['@sts/gateway'],
 
   'services/credentials/src/app.ts': ['@sts/shared', '@sts/sts'],
 
@@ -78,6 +83,8 @@ const EXPECTED = [
   'sts-imports-no-service-nor-simulator: packages/sts/src/needs-simulator.ts → packages/sts-simulator/src/index.ts',
   'no-test-code-in-production: packages/sts/src/needs-simulator.ts → packages/sts-simulator/src/index.ts',
   'sts-imports-no-service-nor-simulator: packages/sts/src/needs-a-service.ts → services/gateway/src/app.ts',
+
+  'cli-imports-no-service: packages/cli/src/runs-the-gateway.ts → services/gateway/src/app.ts',
 
   'shared-imports-nothing-of-ours: packages/shared/src/leans-on-sts.ts → packages/sts/src/index.ts',
   'shared-imports-nothing-of-ours: packages/shared/src/ships-testkit.ts → packages/testkit/src/index.ts',
