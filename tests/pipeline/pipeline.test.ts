@@ -127,140 +127,158 @@ describe('the pipeline end to end', () => {
     return answer.json.credential.id as string;
   };
 
-  it('takes mixed events through the gateway to the STS and back, each document once', async () => {
-    await createCredential(BATCH_DOCTOR, BATCH_VAT, 'batch');
-    await createCredential(REALTIME_DOCTOR, REALTIME_VAT, 'realtime');
+  it(
+    'takes mixed events through the gateway to the STS and back, each document once',
+    async () => {
+      await createCredential(BATCH_DOCTOR, BATCH_VAT, 'batch');
+      await createCredential(REALTIME_DOCTOR, REALTIME_VAT, 'realtime');
 
-    // A webhook receiver that checks every signature and counts final states.
-    const hook = await webhookReceiver();
-    const endpoint = await api('POST', '/v1/webhooks', {
-      url: hook.url,
-      eventTypes: ['invoice.status-changed', 'submission.completed'],
-    });
-    expect(endpoint.status, endpoint.text).toBe(201);
-    hook.secret = endpoint.json.secret;
-
-    // The mix: inserts (a third for the realtime credential), opposed patients, documents the STS
-    // refuses (paid in a closed year), then updates, refunds and cancellations of some of them.
-    const lines: string[] = [];
-    const expected: { line: number; status: string; what: string }[] = [];
-    const stored: { vat: string; issueDate: string; number: string; cancelled: boolean }[] = [];
-    const add = (event: unknown, status: string, what: string) => {
-      lines.push(JSON.stringify(event));
-      expected.push({ line: lines.length, status, what });
-    };
-    const documentOf = (n: number) => {
-      const vat = n % 3 === 0 ? REALTIME_VAT : BATCH_VAT;
-      const base = invoiceEvent(n).document;
-      const document: Record<string, any> = { ...base, id: { ...base.id, vatNumber: vat } };
-      if (n % 10 === 0) document.patient = { kind: 'opposed' };
-      if (n % 17 === 0) {
-        document.paymentDate = '2023-05-10';
-        document.id = { ...document.id, issueDate: '2023-05-10' };
-      }
-      return document;
-    };
-    for (let n = 1; n <= EVENTS; n++) {
-      const document = documentOf(n);
-      if (n % 17 === 0) {
-        add({ operation: 'insert', document }, 'rejected', `closed year ${n}`);
-        continue;
-      }
-      add({ operation: 'insert', document }, 'accepted', `insert ${n}`);
-      stored.push({
-        vat: document.id.vatNumber,
-        issueDate: document.id.issueDate,
-        number: document.id.number,
-        cancelled: n % 11 === 0,
+      // A webhook receiver that checks every signature and counts final states.
+      const hook = await webhookReceiver();
+      const endpoint = await api('POST', '/v1/webhooks', {
+        url: hook.url,
+        eventTypes: ['invoice.status-changed', 'submission.completed'],
       });
-    }
-    for (let n = 1; n <= EVENTS; n++) {
-      if (n % 17 === 0) continue;
-      const document = documentOf(n);
-      if (n % 7 === 0) {
-        add(
-          {
-            operation: 'update',
-            document: { ...document, lines: [{ expenseType: 'SR', amount: '77.70', vatNature: 'N4' }] },
-          },
-          'accepted',
-          `update ${n}`,
+      expect(endpoint.status, endpoint.text).toBe(201);
+      hook.secret = endpoint.json.secret;
+
+      // The mix: inserts (a third for the realtime credential), opposed patients, documents the STS
+      // refuses (paid in a closed year), then updates, refunds and cancellations of some of them.
+      const lines: string[] = [];
+      const expected: { line: number; status: string; what: string }[] = [];
+      const stored: { vat: string; issueDate: string; number: string; cancelled: boolean }[] = [];
+      const add = (event: unknown, status: string, what: string) => {
+        lines.push(JSON.stringify(event));
+        expected.push({ line: lines.length, status, what });
+      };
+      const documentOf = (n: number) => {
+        const vat = n % 3 === 0 ? REALTIME_VAT : BATCH_VAT;
+        const base = invoiceEvent(n).document;
+        const document: Record<string, any> = { ...base, id: { ...base.id, vatNumber: vat } };
+        if (n % 10 === 0) document.patient = { kind: 'opposed' };
+        if (n % 17 === 0) {
+          document.paymentDate = '2023-05-10';
+          document.id = { ...document.id, issueDate: '2023-05-10' };
+        }
+        return document;
+      };
+      for (let n = 1; n <= EVENTS; n++) {
+        const document = documentOf(n);
+        if (n % 17 === 0) {
+          add({ operation: 'insert', document }, 'rejected', `closed year ${n}`);
+          continue;
+        }
+        add({ operation: 'insert', document }, 'accepted', `insert ${n}`);
+        stored.push({
+          vat: document.id.vatNumber,
+          issueDate: document.id.issueDate,
+          number: document.id.number,
+          cancelled: n % 11 === 0,
+        });
+      }
+      for (let n = 1; n <= EVENTS; n++) {
+        if (n % 17 === 0) continue;
+        const document = documentOf(n);
+        if (n % 7 === 0) {
+          add(
+            {
+              operation: 'update',
+              document: { ...document, lines: [{ expenseType: 'SR', amount: '77.70', vatNature: 'N4' }] },
+            },
+            'accepted',
+            `update ${n}`,
+          );
+        }
+        if (n % 13 === 0 && n % 11 !== 0) {
+          const refund = {
+            ...document,
+            id: { ...document.id, number: `RF2026/${n}` },
+            refundedDocumentId: document.id,
+            lines: [{ expenseType: 'SR', amount: '10.00', vatNature: 'N4' }],
+          };
+          add({ operation: 'refund', document: refund }, 'accepted', `refund ${n}`);
+        }
+        if (n % 11 === 0)
+          add({ operation: 'cancel', document: { id: document.id } }, 'accepted', `cancel ${n}`);
+      }
+      const sent = await api('POST', '/v1/invoices/batch', `${lines.join('\n')}\n`, 'application/x-ndjson');
+      expect(sent.status, sent.text).toBe(200);
+      expect(sent.json.summary.rejected, sent.text.slice(0, 2000)).toBe(0);
+      const invoiceIds = new Map<number, string>();
+      for (const item of sent.json.items) invoiceIds.set(item.line, item.invoice.id);
+
+      // Wait until no event is open any more.
+      const deadline = Date.now() + SETTLE_MS;
+      let open = Number.POSITIVE_INFINITY;
+      while (Date.now() < deadline) {
+        const list = await api(
+          'GET',
+          '/v1/invoices?status=received,queued,submitting,submitted,uncertain,blocked&limit=1',
+        );
+        expect(list.status, list.text).toBe(200);
+        open = list.json.items.length;
+        if (open === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      if (open !== 0) {
+        // Which events are still open, and why: the failure message a person needs.
+        const stuck = await api(
+          'GET',
+          '/v1/invoices?status=received,queued,submitting,submitted,uncertain,blocked&limit=20',
+        );
+        const detail = await Promise.all(
+          (stuck.json.items as { id: string }[])
+            .slice(0, 5)
+            .map(async (item) => (await api('GET', `/v1/invoices/${item.id}`)).text),
+        );
+        expect.fail(
+          `${stuck.json.items.length}+ events still open:\n${detail.join('\n')}\n${stack.output('submitter').slice(-3000)}`,
         );
       }
-      if (n % 13 === 0 && n % 11 !== 0) {
-        const refund = {
-          ...document,
-          id: { ...document.id, number: `RF2026/${n}` },
-          refundedDocumentId: document.id,
-          lines: [{ expenseType: 'SR', amount: '10.00', vatNature: 'N4' }],
-        };
-        add({ operation: 'refund', document: refund }, 'accepted', `refund ${n}`);
+
+      const protocols = new Set<string>();
+      for (const { line, status, what } of expected) {
+        const invoice = await api('GET', `/v1/invoices/${invoiceIds.get(line)}`);
+        expect(invoice.json.status, `${what}: ${invoice.text.slice(0, 600)}`).toBe(status);
+        if (invoice.json.protocol) protocols.add(invoice.json.protocol);
+        if (status === 'rejected') expect(JSON.stringify(invoice.json.messages), what).toContain('S035');
       }
-      if (n % 11 === 0)
-        add({ operation: 'cancel', document: { id: document.id } }, 'accepted', `cancel ${n}`);
-    }
-    const sent = await api('POST', '/v1/invoices/batch', `${lines.join('\n')}\n`, 'application/x-ndjson');
-    expect(sent.status, sent.text).toBe(200);
-    expect(sent.json.summary.rejected, sent.text.slice(0, 2000)).toBe(0);
-    const invoiceIds = new Map<number, string>();
-    for (const item of sent.json.items) invoiceIds.set(item.line, item.invoice.id);
 
-    // Wait until no event is open any more.
-    const deadline = Date.now() + SETTLE_MS;
-    let open = Number.POSITIVE_INFINITY;
-    while (Date.now() < deadline) {
-      const list = await api(
-        'GET',
-        '/v1/invoices?status=received,queued,submitting,submitted,uncertain,blocked&limit=1',
-      );
-      expect(list.status, list.text).toBe(200);
-      open = list.json.items.length;
-      if (open === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    expect(open, `${stack.output('submitter').slice(-3000)}`).toBe(0);
-
-    const protocols = new Set<string>();
-    for (const { line, status, what } of expected) {
-      const invoice = await api('GET', `/v1/invoices/${invoiceIds.get(line)}`);
-      expect(invoice.json.status, `${what}: ${invoice.text.slice(0, 600)}`).toBe(status);
-      if (invoice.json.protocol) protocols.add(invoice.json.protocol);
-      if (status === 'rejected') expect(JSON.stringify(invoice.json.messages), what).toContain('S035');
-    }
-
-    // Every document arrived exactly once (stored once; a cancelled one also cancelled once).
-    for (const document of stored) {
-      const counter = await admin(
-        `/counters/document?vatNumber=${document.vat}&issueDate=${document.issueDate}&device=1&number=${encodeURIComponent(document.number)}`,
-      );
-      expect(counter.stored, document.number).toBe(1);
-      expect(counter.received.insert, document.number).toBe(1);
-      if (document.cancelled) expect(counter.received.cancel, document.number).toBe(1);
-    }
-
-    // The receipt of a batch file can be downloaded through the gateway.
-    let receipts = 0;
-    for (const protocol of protocols) {
-      const receipt = await fetch(`${stack.urls.gateway}/v1/submissions/${protocol}/receipt`, {
-        headers: { authorization: `Bearer ${key}` },
-      });
-      if (receipt.status === 200) {
-        expect(receipt.headers.get('content-type')).toBe('application/pdf');
-        expect((await receipt.arrayBuffer()).byteLength).toBeGreaterThan(500);
-        receipts += 1;
-      } else {
-        // Single-document sends have no receipt file.
-        expect(receipt.status, await receipt.text()).toBe(404);
+      // Every document arrived exactly once (stored once; a cancelled one also cancelled once).
+      for (const document of stored) {
+        const counter = await admin(
+          `/counters/document?vatNumber=${document.vat}&issueDate=${document.issueDate}&device=1&number=${encodeURIComponent(document.number)}`,
+        );
+        expect(counter.stored, document.number).toBe(1);
+        expect(counter.received.insert, document.number).toBe(1);
+        if (document.cancelled) expect(counter.received.cancel, document.number).toBe(1);
       }
-    }
-    expect(receipts).toBeGreaterThan(0);
 
-    // Webhooks: every event's final state was delivered, signed, to the receiver.
-    const webhookDeadline = Date.now() + 60_000;
-    while (Date.now() < webhookDeadline && hook.finals.size < expected.length)
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(hook.badSignatures).toBe(0);
-    expect(hook.finals.size).toBe(expected.length);
-    hook.server.close();
-  }, SETTLE_MS + 180_000);
+      // The receipt of a batch file can be downloaded through the gateway.
+      let receipts = 0;
+      for (const protocol of protocols) {
+        const receipt = await fetch(`${stack.urls.gateway}/v1/submissions/${protocol}/receipt`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        if (receipt.status === 200) {
+          expect(receipt.headers.get('content-type')).toBe('application/pdf');
+          expect((await receipt.arrayBuffer()).byteLength).toBeGreaterThan(500);
+          receipts += 1;
+        } else {
+          // Single-document sends have no receipt file.
+          expect(receipt.status, await receipt.text()).toBe(404);
+        }
+      }
+      expect(receipts).toBeGreaterThan(0);
+
+      // Webhooks: every event's final state was delivered, signed, to the receiver.
+      const webhookDeadline = Date.now() + 60_000;
+      while (Date.now() < webhookDeadline && hook.finals.size < expected.length)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(hook.badSignatures).toBe(0);
+      expect(hook.finals.size).toBe(expected.length);
+      hook.server.close();
+    },
+    SETTLE_MS + 180_000,
+  );
 });
