@@ -161,18 +161,26 @@ describe('the sts CLI against the running stack', () => {
     expect(test.stderr).toMatch(/Failed: .+/);
   });
 
-  it('runs the operator commands (tenants, api-keys) through the gateway CLI', async () => {
+  it('runs the operator commands: tenants and api-keys through the gateway CLI, jobs through the submitter CLI', async () => {
     const db = { DATABASE_URL: database.url };
     const created = await sts(['tenants', 'create', '--name', 'Clinica Operator', '--json'], '', db);
     expect(created.code, created.stderr).toBe(0);
     const tenant = created.json.tenant.id;
-    const listed = await sts(['api-keys', 'list', '--tenant', tenant, '--json'], '', db);
+    const listed = await sts(
+      ['--url', stack.urls.gateway, 'api-keys', 'list', '--tenant', tenant, '--json'],
+      '',
+      db,
+    );
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.json.apiKeys).toHaveLength(1);
     // The new key works with the client commands.
     const list = await sts(['--api-key', created.json.apiKey.key, 'invoices', 'list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.json.items).toEqual([]);
+    // The submitter's failed jobs, through its CLI (REDIS_URL).
+    const jobs = await sts(['--json', 'jobs', 'failed'], '', { REDIS_URL: redisDatabase.url });
+    expect(jobs.code, jobs.stderr).toBe(0);
+    expect(jobs.json).toEqual([]);
     // Without DATABASE_URL: bad usage, said by the gateway CLI.
     const none = await sts(['api-keys', 'list', '--tenant', tenant]);
     expect(none.code).toBe(2);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type Api, createApi } from './api.ts';
@@ -22,9 +23,28 @@ export interface CliIo {
 }
 
 const FINAL = ['accepted', 'accepted_with_warnings', 'rejected'];
-const GATEWAY_CLI = fileURLToPath(new URL('../../../services/gateway/src/cli.ts', import.meta.url));
-/** Commands run by the gateway's own CLI (operator commands: they need DATABASE_URL). */
-const OPERATOR_COMMANDS = ['tenants', 'api-keys'];
+/**
+ * Operator commands, run by a service's own CLI as a child process (a package imports no service):
+ * they work on that service's database or queues, not through the public API.
+ */
+const OPERATOR_COMMANDS: Record<string, { entry: string; description: string }> = {
+  tenants: {
+    entry: 'services/gateway/src/cli.ts',
+    description:
+      "tenants (create, disable): an operator command, run by the gateway's CLI on its database (needs DATABASE_URL)",
+  },
+  'api-keys': {
+    entry: 'services/gateway/src/cli.ts',
+    description:
+      "API keys (create, list, revoke): an operator command, run by the gateway's CLI on its database (needs DATABASE_URL)",
+  },
+  jobs: {
+    entry: 'services/submitter/src/cli.ts',
+    description:
+      "the submitter's failed jobs (failed, retry): an operator command, run by the submitter's CLI on its queues (needs REDIS_URL)",
+  },
+};
+const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface GlobalOptions {
   json?: boolean;
@@ -479,23 +499,18 @@ Exit codes: 0 all stored (or duplicates), 3 some rejected, 1 all rejected or fai
       out(command, lines.join('\n'), answer.body);
     });
 
-  // ---- operator commands (the gateway's CLI) ----------------------------------------------------
-  for (const name of OPERATOR_COMMANDS)
-    cli
-      .command(name)
-      .description(
-        `${name === 'tenants' ? 'tenants (create, disable)' : 'API keys (create, list, revoke)'}: an operator command, run by the gateway's CLI on its database (needs DATABASE_URL)`,
-      );
+  // ---- operator commands (a service's own CLI) ------------------------------------------------
+  for (const [name, { description }] of Object.entries(OPERATOR_COMMANDS))
+    cli.command(name).description(description);
   return cli;
 }
 
-/** Runs the gateway's CLI (`node services/gateway/src/cli.ts …`) with the same arguments and output. */
-async function runOperatorCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  if (!existsSync(GATEWAY_CLI))
-    throw new Error(
-      `the gateway's CLI (${GATEWAY_CLI}) is not here: tenants and API keys are managed where the gateway is installed`,
-    );
-  const child = spawn(process.execPath, [GATEWAY_CLI, ...argv], {
+/** Runs a service's CLI (`node services/<name>/src/cli.ts …`) with the same arguments; its output and exit code. */
+async function runOperatorCommand(entry: string, argv: readonly string[], io: CliIo): Promise<number> {
+  const path = join(REPOSITORY, entry);
+  if (!existsSync(path))
+    throw new Error(`${entry} is not here: operator commands run where the services are installed`);
+  const child = spawn(process.execPath, [path, ...argv], {
     env: io.env as NodeJS.ProcessEnv,
     stdio: ['inherit', 'pipe', 'pipe'],
   });
@@ -517,11 +532,16 @@ export async function runSts(argv: readonly string[], io: CliIo): Promise<number
   };
   let exit: number = EXIT.ok;
   try {
-    const first = argv.findIndex((arg) => !arg.startsWith('-'));
+    // The command is the first word that is not an option nor the value of --api-key / --url.
+    let first = 0;
+    while (first < argv.length && argv[first]!.startsWith('-'))
+      first += argv[first] === '--api-key' || argv[first] === '--url' ? 2 : 1;
     const name = argv[first];
-    if (name && OPERATOR_COMMANDS.includes(name)) {
+    const operator = name ? OPERATOR_COMMANDS[name] : undefined;
+    if (operator) {
       // The options before the command are ours (--api-key, --url make no sense there); --json goes on.
       return await runOperatorCommand(
+        operator.entry,
         [...argv.slice(first), ...(json && !argv.slice(first).includes('--json') ? ['--json'] : [])],
         io,
       );
