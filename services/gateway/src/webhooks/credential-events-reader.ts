@@ -81,10 +81,20 @@ export function createCredentialEventsReader(deps: {
     }
   }
 
-  return {
+  const reader = {
     ensureGroup,
     /** Handles what is there now; returns how many entries it handled. */
     async pass(): Promise<number> {
+      try {
+        return await reader.passOnce();
+      } catch (error) {
+        // The group is gone (Redis lost its data): it is created again at the next pass.
+        if (String((error as Error).message).includes('NOGROUP')) groupReady = false;
+        throw error;
+      }
+    },
+
+    async passOnce(): Promise<number> {
       await ensureGroup();
       let handled = 0;
       const claimed = (await redis.xautoclaim(
@@ -117,4 +127,5 @@ export function createCredentialEventsReader(deps: {
       return handled;
     },
   };
+  return reader;
 }

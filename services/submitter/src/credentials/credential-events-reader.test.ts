@@ -146,6 +146,25 @@ describe('credential events reader', () => {
     expect(left).toBe(0);
   });
 
+  it('creates its group again after Redis lost it (a pass fails once, the next one reads on)', async () => {
+    const seen: CredentialEvent[] = [];
+    const reader = createCredentialEventsReader({
+      redis,
+      logger: silent,
+      consumer: 'r',
+      onEvent: (value) => void seen.push(value),
+    });
+    await reader.pass();
+    // Redis lost its data: the stream and its group are gone; a new event arrives.
+    await redis.del(CREDENTIAL_EVENTS_STREAM);
+    await expect(reader.pass()).rejects.toThrow(/NOGROUP/);
+    await reader.pass();
+    const late = event();
+    await append(late);
+    await reader.pass();
+    expect(seen.map((value) => value.credentialId)).toEqual([late.credentialId]);
+  });
+
   it('runs passes on its own between start() and stop()', async () => {
     const handled: string[] = [];
     const reader = createCredentialEventsReader({

@@ -127,7 +127,17 @@ export function createCredentialEventsReader(options: CredentialEventsReaderOpti
     return acknowledged;
   }
 
+  /** A pass; a group gone (Redis lost its data) is created again at the next one. */
   async function pass(): Promise<number> {
+    try {
+      return await passOnce();
+    } catch (error) {
+      if (String((error as Error).message).includes('NOGROUP')) groupReady = false;
+      throw error;
+    }
+  }
+
+  async function passOnce(): Promise<number> {
     await ensureGroup();
     let acknowledged = 0;
     // Entries pending too long (a dead replica's, or ours whose handler failed), then new ones.
