@@ -31,7 +31,7 @@ describe('invoice events through the gateway, with the credentials service', () 
   let app: ReturnType<typeof buildGateway>;
   let base: string;
   let key: string;
-  const deps = testInvoiceDeps({ relay: { intervalMs: 20, batchSize: 10 } });
+  const deps = testInvoiceDeps({ relay: { intervalMs: 20, batchSize: 10, redeliverAfterMs: 600_000 } });
 
   beforeAll(async () => {
     h = await startHarness({

@@ -38,6 +38,7 @@ import { createPatientHasher, type PatientHasher } from './invoices/patient-priv
 import { registerInvoiceReadRoutes } from './invoices/read/invoice-read-routes.ts';
 import { createInvoiceReadService } from './invoices/read/invoice-read-service.ts';
 import { registerGatewayWorkers } from './jobs/gateway-workers.ts';
+import { createOutboxRedelivery } from './outbox/outbox-redelivery.ts';
 import { createOutboxRelay } from './outbox/outbox-relay.ts';
 import type { SubmissionProofClient } from './submissions/submission-proof-client.ts';
 import { registerSubmissionProofRoutes } from './submissions/submission-proof-routes.ts';
@@ -80,7 +81,7 @@ export interface InvoiceDeps {
   /** The kit's test environment does not refuse closed tax years (docs/protocol.md §4.3). */
   testCalendar: 'relaxed' | 'enforce';
   /** The outbox relay; `false`: not run by this app (tests that drive it themselves). */
-  relay: { intervalMs: number; batchSize: number } | false;
+  relay: { intervalMs: number; batchSize: number; redeliverAfterMs: number } | false;
 }
 
 export function buildApp({
@@ -172,12 +173,28 @@ export function buildApp({
     });
   }
 
-  function startOutboxRelay(options: { intervalMs: number; batchSize: number }) {
+  function startOutboxRelay(options: { intervalMs: number; batchSize: number; redeliverAfterMs: number }) {
     const producer = createJobProducer({ service: 'gateway', connection: redis });
     const relay = createOutboxRelay({ pool, producer, logger, batchSize: options.batchSize });
     registerBackgroundTask(
       app,
       { name: 'outbox-relay', intervalMs: options.intervalMs, run: relay.drain },
+      logger,
+    );
+    // Events with no answer long after they were relayed are relayed again (a job lost with Redis).
+    const redelivery = createOutboxRedelivery({
+      pool,
+      clock,
+      afterMs: options.redeliverAfterMs,
+      batchSize: 500,
+    });
+    registerBackgroundTask(
+      app,
+      {
+        name: 'outbox-redelivery',
+        intervalMs: Math.min(60_000, Math.max(1000, options.redeliverAfterMs / 4)),
+        run: redelivery.redeliverOnce,
+      },
       logger,
     );
     app.addHook('onClose', () => producer.close());

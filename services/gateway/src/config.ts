@@ -74,6 +74,9 @@ export const gatewayConfigSchema = z.object({
   // The outbox relay (src/outbox/outbox-relay.ts): how often it looks when idle, rows per round.
   GATEWAY_RELAY_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(100),
   GATEWAY_RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  // An event still `received` (no status back from the submitter) this long after it was relayed is
+  // relayed again: its job may have been lost with Redis's data (src/outbox/outbox-redelivery.ts).
+  GATEWAY_REDELIVER_AFTER_MS: z.coerce.number().int().min(1000).default(600_000),
   // Protection (src/http/protection.ts, docs/decisions.md "OpenAPI and protection"). Requests one
   // API key may make per minute, counted in Redis across every replica (429 past it).
   GATEWAY_RATE_LIMIT_PER_MINUTE: z.coerce

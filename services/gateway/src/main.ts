@@ -63,7 +63,11 @@ await startService({
           .update('idempotency fingerprints')
           .digest(),
         testCalendar: config.GATEWAY_TEST_CALENDAR,
-        relay: { intervalMs: config.GATEWAY_RELAY_INTERVAL_MS, batchSize: config.GATEWAY_RELAY_BATCH_SIZE },
+        relay: {
+          intervalMs: config.GATEWAY_RELAY_INTERVAL_MS,
+          batchSize: config.GATEWAY_RELAY_BATCH_SIZE,
+          redeliverAfterMs: config.GATEWAY_REDELIVER_AFTER_MS,
+        },
       },
     });
   },

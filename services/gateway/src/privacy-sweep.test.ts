@@ -24,7 +24,7 @@ describe('no plaintext codice fiscale anywhere', () => {
   let redis: Redis;
   let app: FastifyInstance;
   const logLines: string[] = [];
-  const deps = testInvoiceDeps({ relay: { intervalMs: 20, batchSize: 50 } });
+  const deps = testInvoiceDeps({ relay: { intervalMs: 20, batchSize: 50, redeliverAfterMs: 600_000 } });
   let key: string;
   const sent: string[] = [];
   const answers: string[] = [];
@@ -143,9 +143,7 @@ describe('no plaintext codice fiscale anywhere', () => {
       const { rows } = await pool.query(`select row_to_json(t)::text as row from gateway."${table}" t`);
       tableText.push(...rows.map((row: { row: string }) => row.row));
     }
-    expect(
-      (await pool.query('select count(*)::int as n from gateway.invoices')).rows[0].n,
-    ).toBe(5);
+    expect((await pool.query('select count(*)::int as n from gateway.invoices')).rows[0].n).toBe(5);
 
     const redisText: string[] = [];
     const keys = await redis.keys('*');

@@ -73,12 +73,15 @@ export const invoicesTable = gatewaySchema.table(
     messages: jsonb('messages').$type<StsMessage[]>(),
     late: boolean('late'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+    /** When the event was last handed to the submitter again because no status came back (outbox-redelivery.ts). */
+    redeliveredAt: timestamp('redelivered_at', { withTimezone: true }),
   },
   (table) => [
     uniqueIndex('invoices_identity').on(table.tenantId, table.documentKey, table.operation, table.variant),
     uniqueIndex('invoices_chain').on(table.tenantId, table.chainKey, table.chainSequence),
     index('invoices_tenant_received').on(table.tenantId, table.receivedAt, table.id),
     index('invoices_tenant_status').on(table.tenantId, table.status, table.receivedAt),
+    index('invoices_unanswered').on(table.receivedAt).where(sql`${table.status} = 'received'`),
     index('invoices_tenant_patient')
       .on(table.tenantId, table.patientHash)
       .where(sql`${table.patientHash} is not null`),

@@ -1,0 +1,2 @@
+ALTER TABLE "gateway"."invoices" ADD COLUMN "redelivered_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "invoices_unanswered" ON "gateway"."invoices" USING btree ("received_at") WHERE "gateway"."invoices"."status" = 'received';
