@@ -112,6 +112,9 @@ export const gatewayConfigSchema = z.object({
   // The gateway's BullMQ workers (document.status from the submitter, webhook.deliver): "false" on
   // replicas that should serve HTTP only.
   GATEWAY_WORKERS: booleanFlag.default(true),
+  // Status events applied at once (each is a short transaction on one invoice row): four per
+  // document, so at volume one at a time falls hours behind (docs/benchmarks.md, "Pipeline").
+  GATEWAY_STATUS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   // The submitter (`/v1/submissions/:protocol/receipt|errors` read its proofs); the service-token
   // signing key must grant submissions:read for those routes to be served.
   SUBMITTER_URL: z

@@ -48,7 +48,9 @@ await startService({
       protection: protectionFromConfig(config),
       webhooks: webhookOptionsFromConfig(config),
       patientHasher: createPatientHasher(config.patientHashKey),
-      ...(workerConnection ? { workers: { connection: workerConnection } } : {}),
+      ...(workerConnection
+        ? { workers: { connection: workerConnection, concurrency: config.GATEWAY_STATUS_CONCURRENCY } }
+        : {}),
       ...(proofsAllowed
         ? { submissionProofs: createSubmissionProofClient({ baseUrl: config.SUBMITTER_URL, signingKey }) }
         : {}),
