@@ -33,7 +33,9 @@ export { createLogger, type Logger, type LoggerOptions, REDACTED_KEYS } from './
 export { createServiceRegistry, type Registry, registerMetricsRoute } from './metrics.ts';
 export {
   createPool,
+  inTransaction,
   type Pool,
+  type PoolClient,
   type PoolOptions,
   runMigrations,
   type ServiceMigrations,

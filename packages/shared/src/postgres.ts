@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from './logger.ts';
 
 export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
 
 export interface PoolOptions {
   url: string;
@@ -59,5 +60,24 @@ export async function runMigrations(url: string, { schema, folder }: ServiceMigr
     });
   } finally {
     await pool.end();
+  }
+}
+
+/**
+ * Runs `work` in one transaction on a client of `pool`: committed when it resolves, rolled back when
+ * it throws (the error passes on), the client released either way.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
   }
 }

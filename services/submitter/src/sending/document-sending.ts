@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, JobProducer, Pool, StsMessage } from '@sts/shared';
-import { DeferJob } from '@sts/shared';
+import { DeferJob, inTransaction as withTransaction } from '@sts/shared';
 import {
   type DocumentId,
   type DocumentRules,
@@ -65,20 +65,8 @@ export const messagesOf = (messages: readonly StsAnswerMessage[]): StsMessage[] 
  * present" (S017) counts as accepted.
  */
 export function createDocumentSending(deps: DocumentSendingDeps) {
-  const inTransaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  const inTransaction = <T>(work: (client: PoolClient) => Promise<T>): Promise<T> =>
+    withTransaction(deps.pool, work);
 
   const move = (
     row: Row,
