@@ -29,6 +29,7 @@ export {
   type RetryOverrides,
   startJobWorkers,
 } from './jobs/job-queues.ts';
+export { createOutboxRelay, type OutboxRelay } from './jobs/outbox-relay.ts';
 export { createLogger, type Logger, type LoggerOptions, REDACTED_KEYS } from './logger.ts';
 export { createServiceRegistry, type Registry, registerMetricsRoute } from './metrics.ts';
 export {

@@ -1,4 +1,4 @@
-import type { Clock, JobProducer, Logger, Pool } from '@sts/shared';
+import { type Clock, inTransaction, type JobProducer, type Logger, type Pool } from '@sts/shared';
 import type { FlushTrigger } from '../jobs/flush-trigger.ts';
 import type { CredentialAccess } from '../sending/credential-access.ts';
 import { CAUSES } from '../sending/failure-outcome.ts';
@@ -42,9 +42,7 @@ export function createSweeper(deps: {
       [before],
     );
     for (const file of files) {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
+      await inTransaction(pool, async (client) => {
         const { rowCount } = await client.query(
           `update submitter.files set state = 'uncertain', updated_at = $2 where id = $1 and state = 'submitting'`,
           [file.id, now],
@@ -62,13 +60,7 @@ export function createSweeper(deps: {
             cause: CAUSES.answerLost,
           });
         }
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       deps.logger.warn({ fileId: file.id }, 'a file send outlived its worker: reconciling it');
       await deps.producer.enqueue('send.reconcile', {
         tenantId: file.tenantId,
@@ -87,9 +79,7 @@ export function createSweeper(deps: {
       [before],
     );
     for (const document of documents) {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
+      await inTransaction(pool, async (client) => {
         await transition(client, {
           invoiceIds: [document.invoiceId],
           from: ['submitting'],
@@ -97,13 +87,7 @@ export function createSweeper(deps: {
           at: now,
           cause: CAUSES.answerLost,
         });
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       deps.logger.warn(
         { invoiceId: document.invoiceId },
         'a document send outlived its worker: reconciling it',
@@ -189,9 +173,7 @@ export function createSweeper(deps: {
 
   /** A credential usable again: its blocked documents and files go back to where they were. */
   async function resumeCredential(tenantId: string, credentialId: string, now: Date) {
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
+    const { files, inFiles, loose } = await inTransaction(pool, async (client) => {
       // A new send attempt: the file's last `file.send` job ran while it was blocked and completed
       // (BullMQ keeps it a day), so a job under the same id would be no job at all.
       const { rows: files } = await client.query<{ id: string; sendAttempt: number }>(
@@ -225,22 +207,17 @@ export function createSweeper(deps: {
         submissionId: null,
         fileId: null,
       });
-      await client.query('commit');
-      for (const file of files)
-        await deps.producer.enqueue('file.send', { tenantId, fileId: file.id, attempt: file.sendAttempt });
-      if (loose.length > 0 || files.length > 0) {
-        deps.logger.info(
-          { credentialId, documents: inFiles.length + loose.length },
-          'credential usable again: its documents resume',
-        );
-      }
-      await deps.flush(tenantId, credentialId);
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
+      return { files, inFiles, loose };
+    });
+    for (const file of files)
+      await deps.producer.enqueue('file.send', { tenantId, fileId: file.id, attempt: file.sendAttempt });
+    if (loose.length > 0 || files.length > 0) {
+      deps.logger.info(
+        { credentialId, documents: inFiles.length + loose.length },
+        'credential usable again: its documents resume',
+      );
     }
+    await deps.flush(tenantId, credentialId);
   }
 
   /**
@@ -249,9 +226,7 @@ export function createSweeper(deps: {
    * call; a failure then blocks them too).
    */
   async function blockCredential(credentialId: string, cause: string, now: Date) {
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
+    const moved = await inTransaction(pool, async (client) => {
       await client.query(
         `update submitter.files set state = 'blocked', updated_at = $2 where credential_id = $1 and state = 'ready'`,
         [credentialId, now],
@@ -262,21 +237,15 @@ export function createSweeper(deps: {
             and (file_id is null or file_id in (select id from submitter.files where state = 'blocked'))`,
         [credentialId],
       );
-      const moved = await transition(client, {
+      return transition(client, {
         invoiceIds: rows.map((row) => row.invoiceId),
         from: ['queued', 'assigned'],
         to: 'blocked',
         at: now,
         cause,
       });
-      await client.query('commit');
-      return moved.length;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    return moved.length;
   }
 
   async function flushWaiting() {
