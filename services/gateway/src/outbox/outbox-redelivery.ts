@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, JobPayload, Pool } from '@sts/shared';
+import { type Clock, inTransaction, type JobPayload, type Pool } from '@sts/shared';
 
 type OutboxDocument = JobPayload<'documents.accepted'>['documents'][number];
 
@@ -20,9 +20,7 @@ export function createOutboxRedelivery(deps: {
   async function redeliverOnce(): Promise<number> {
     const now = deps.clock();
     const cutoff = new Date(now.getTime() - deps.afterMs);
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
+    return inTransaction(deps.pool, async (client) => {
       const { rows } = await client.query<{
         id: string;
         tenantId: string;
@@ -68,14 +66,8 @@ export function createOutboxRedelivery(deps: {
           now,
         ]);
       }
-      await client.query('commit');
       return rows.length;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
   return { redeliverOnce };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, DocumentStatusEvent, JobPayload, Pool } from '@sts/shared';
+import { type Clock, type DocumentStatusEvent, inTransaction, type JobPayload, type Pool } from '@sts/shared';
 
 /**
  * Takes in one `documents.accepted` job: its documents become `queued` rows (a repeated job, or a
@@ -12,9 +12,7 @@ export async function takeInDocuments(
   payload: JobPayload<'documents.accepted'>,
 ): Promise<{ inserted: number; credentials: string[] }> {
   const now = deps.clock();
-  const client = await deps.pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(deps.pool, async (client) => {
     const { rows } = await client.query<{ invoiceId: string; credentialId: string }>(
       `insert into submitter.documents (invoice_id, tenant_id, credential_id, chain_key, chain_sequence,
               operation, document, state, state_sequence, received_at, updated_at)
@@ -41,12 +39,6 @@ export async function takeInDocuments(
         [JSON.stringify(events), now],
       );
     }
-    await client.query('commit');
     return { inserted: rows.length, credentials: [...new Set(rows.map((row) => row.credentialId))] };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
