@@ -10,4 +10,5 @@ export { MONTHLY_REPORT_HEADER } from './queries/query-handlers.ts';
 export { ERROR_DETAIL_CSV_HEADER } from './receipts/error-detail-handler.ts';
 export { buildSimulator, DEFAULTS, type Simulator, type SimulatorOptions } from './simulator.ts';
 export type { UploadRecord, UploadResult } from './uploads/upload-store.ts';
+export { type KitUsers, loadKitUsers } from './users/kit-users.ts';
 export type { SimulatorUser, SimulatorUserInput } from './users/simulator-user.ts';

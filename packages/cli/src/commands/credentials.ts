@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { EXIT } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { positiveInt } from '../options.ts';
 import { readSecrets } from '../secrets.ts';
 import type { CliContext } from '../sts-cli.ts';
@@ -36,7 +36,14 @@ export function registerCredentials(cli: Command, context: CliContext): void {
         .choices(['test', 'production'])
         .default('production'),
     )
-    .option('--owner-tax-code <code>', "the owner's codice fiscale (default: --user)")
+    .option(
+      '--owner-tax-code <code>',
+      "the owner's codice fiscale (default: --user; optional for a structure)",
+    )
+    .option(
+      '--owner-office <region-asl-ssa>',
+      "a structure's code as region-ASL-SSA (e.g. 120-101-888888): the credential is a structure's, not a professional's",
+    )
     .addOption(
       new Option('--sending-mode <mode>', 'how its documents go').choices(['auto', 'realtime', 'batch']),
     )
@@ -67,7 +74,7 @@ export function registerCredentials(cli: Command, context: CliContext): void {
         user: options.user,
         password: secrets.password,
         pincode: secrets.pincode,
-        owner: { taxCode: options.ownerTaxCode ?? options.user },
+        owner: ownerOf(options),
         vatNumbers: (options.vatNumber as string[]).flatMap((v) => v.split(',')).filter(Boolean),
         ...(options.sendingMode ? { sendingMode: options.sendingMode } : {}),
         ...(options.maxInFlight || options.requestsPerMinute
@@ -152,4 +159,16 @@ export function registerCredentials(cli: Command, context: CliContext): void {
       ];
       out(command, lines.join('\n'), answer.body);
     });
+}
+
+/** The owner (proprietario): a professional by codice fiscale, or a structure by its region-ASL-SSA code. */
+function ownerOf(options: Record<string, any>) {
+  if (!options.ownerOffice) return { taxCode: options.ownerTaxCode ?? options.user };
+  const parts = String(options.ownerOffice).split('-');
+  if (parts.length !== 3 || parts.some((part) => part === ''))
+    throw new UsageError(
+      '--owner-office must be region-ASL-SSA, three codes joined by "-" (e.g. 120-101-888888)',
+    );
+  const [regionCode, aslCode, ssaCode] = parts as [string, string, string];
+  return { regionCode, aslCode, ssaCode, ...(options.ownerTaxCode ? { taxCode: options.ownerTaxCode } : {}) };
 }
