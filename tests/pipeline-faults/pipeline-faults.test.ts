@@ -71,8 +71,8 @@ describe('the pipeline under faults', () => {
           SUBMITTER_STUCK_AFTER_MS: '8000',
           SUBMITTER_IDLE_AFTER_MS: '3000',
           SUBMITTER_SWEEP_INTERVAL_MS: '500',
-          // A killed sender's in-flight slot frees itself this long after it was taken.
-          SUBMITTER_IN_FLIGHT_EXPIRY_SECONDS: '33',
+          // A killed sender's in-flight slot frees itself at most this long after its last renewal.
+          SUBMITTER_IN_FLIGHT_LEASE_MS: '5000',
         },
       },
     });

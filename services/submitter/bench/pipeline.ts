@@ -444,7 +444,6 @@ async function start(): Promise<Bench> {
           SUBMITTER_FIRST_POLL_DELAY_MS: '1000',
           SUBMITTER_STUCK_AFTER_MS: '120000',
           STS_RESPONSE_TIMEOUT_MS: '60000',
-          SUBMITTER_IN_FLIGHT_EXPIRY_SECONDS: '120',
           SUBMITTER_GLOBAL_REQUESTS_PER_MINUTE: '6000',
         },
       },

@@ -1,7 +1,7 @@
 import { configFragments } from '@sts/shared';
 import { z } from 'zod';
 import { credentialsConfigFragment } from './credentials/credentials-config.ts';
-import { inFlightExpiryCheck, pacingConfigFragment } from './pacing/pacing-config.ts';
+import { pacingConfigFragment } from './pacing/pacing-config.ts';
 
 /** Paths separated by commas or line ends, blanks dropped. */
 const fileList = z.string().transform((text) =>
@@ -14,7 +14,7 @@ const ms = (fallback: number, min = 0) =>
   z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(min).default(fallback);
 const ROLES = ['workers', 'sweeper', 'relay', 'api'] as const;
 
-const submitterConfigFields = z.object({
+export const submitterConfigSchema = z.object({
   ...configFragments.service,
   ...configFragments.http,
   PORT: configFragments.http.PORT.default(8082),
@@ -73,9 +73,6 @@ const submitterConfigFields = z.object({
   SUBMITTER_IDLE_AFTER_MS: ms(60_000, 100),
   SUBMITTER_RELAY_INTERVAL_MS: ms(100, 10),
 });
-
-/** With the checks across fields: the in-flight expiry outlasts the STS answer timeout. */
-export const submitterConfigSchema = submitterConfigFields.superRefine(inFlightExpiryCheck);
 
 export type SubmitterConfig = z.infer<typeof submitterConfigSchema>;
 export type SubmitterRole = (typeof ROLES)[number];

@@ -23,7 +23,19 @@ await startService({
     const encryptorOf = (files: readonly string[]) => createSanitelEncryptor(loadSanitelCertificates(files));
     const workerConnection = createRedis(config.REDIS_URL, 'submitter-workers', { blocking: true });
     // A busy slot is asked for again soon: one call of a credential lasts tens of milliseconds.
-    const pacer = createPacer({ redis, inFlightRetryAfterMs: 100, ...pacerOptions(config) });
+    const pacer = createPacer({
+      redis,
+      inFlightRetryAfterMs: 100,
+      ...pacerOptions(config),
+      // The call goes on either way (it cannot be taken back): see src/pacing/pacer.ts.
+      onLeaseWarning: ({ kind, credentialId, error }) =>
+        logger.warn(
+          { credentialId, err: error },
+          kind === 'lease-lost'
+            ? 'in-flight lease lost during an STS call: another replica may call with this credential meanwhile'
+            : 'in-flight lease not removed at release: it expires by itself',
+        ),
+    });
     const app = buildApp({
       logger,
       pool,

@@ -3,7 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRedis, type Redis } from '@sts/shared';
 import { useTestRedis } from '@sts/testkit';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createPacer, type Pacer } from './pacer.ts';
+import {
+  type CredentialPacing,
+  createPacer,
+  type LeaseWarning,
+  type Pacer,
+  type PacerOptions,
+} from './pacer.ts';
 
 const redisDatabase = useTestRedis();
 
@@ -11,12 +17,31 @@ const redisDatabase = useTestRedis();
 describe('pacer', () => {
   const clients: Redis[] = [];
   const pacers: Pacer[] = [];
-  const replica = (options: Partial<Parameters<typeof createPacer>[0]> & { keyPrefix: string }) => {
+  /** A replica: a pacer on a Redis connection of its own (`redisOf` gives it, to cut it). */
+  const redisOf = new Map<Pacer, Redis>();
+  const replica = (options: Partial<PacerOptions> & { keyPrefix: string }) => {
     const redis = createRedis(redisDatabase.url, `pacer-test-${clients.length}`);
     clients.push(redis);
     const pacer = createPacer({ redis, global: { requestsPerMinute: 100_000 }, ...options });
     pacers.push(pacer);
+    redisOf.set(pacer, redis);
     return pacer;
+  };
+  /** Asks every 100 ms until an acquire is granted (at most 10 s), counting the refusals before. */
+  const acquiredEventually = async (pacer: Pacer, credentialId: string, pacing: CredentialPacing) => {
+    let refusals = 0;
+    const decision = await vi.waitFor(
+      async () => {
+        const attempt = await pacer.acquire(credentialId, pacing);
+        if (!attempt.ok) {
+          refusals++;
+          throw new Error(`still refused: ${attempt.reason}`);
+        }
+        return attempt;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    return { decision, refusals };
   };
   const prefix = () => `test:${randomUUID()}`;
 
@@ -25,42 +50,45 @@ describe('pacer', () => {
     for (const redis of clients) redis.disconnect();
   });
 
-  it('never lets two replicas hold more than maxInFlight=1 slot of a credential at once', async () => {
-    const keyPrefix = prefix();
-    const replicas = [
-      replica({ keyPrefix, inFlightRetryAfterMs: 1 }),
-      replica({ keyPrefix, inFlightRetryAfterMs: 1 }),
-    ];
-    const credentialId = randomUUID();
-    const pacing = { maxInFlight: 1, requestsPerMinute: 100_000 };
-    let holders = 0;
-    let maxHolders = 0;
-    let granted = 0;
-    let refused = 0;
-    const loop = async (pacer: Pacer) => {
-      for (let round = 0; round < 25; round++) {
-        const decision = await pacer.acquire(credentialId, pacing);
-        if (!decision.ok) {
-          refused++;
-          expect(decision.reason).toBe('in-flight');
-          await sleep(1);
-          continue;
+  it.each([1, 3])(
+    'never lets two replicas hold more than maxInFlight=%i slot(s) of a credential at once',
+    async (maxInFlight) => {
+      const keyPrefix = prefix();
+      const replicas = [
+        replica({ keyPrefix, inFlightRetryAfterMs: 1, inFlightLeaseMs: 1_000 }),
+        replica({ keyPrefix, inFlightRetryAfterMs: 1, inFlightLeaseMs: 1_000 }),
+      ];
+      const credentialId = randomUUID();
+      const pacing = { maxInFlight, requestsPerMinute: 100_000 };
+      let holders = 0;
+      let maxHolders = 0;
+      let granted = 0;
+      let refused = 0;
+      const loop = async (pacer: Pacer) => {
+        for (let round = 0; round < 25; round++) {
+          const decision = await pacer.acquire(credentialId, pacing);
+          if (!decision.ok) {
+            refused++;
+            expect(decision.reason).toBe('in-flight');
+            await sleep(1);
+            continue;
+          }
+          granted++;
+          holders++;
+          maxHolders = Math.max(maxHolders, holders);
+          // Hold it across a few turns of the event loop, so the other loops try meanwhile.
+          await sleep(Math.floor(Math.random() * 3));
+          holders--;
+          await decision.release();
         }
-        granted++;
-        holders++;
-        maxHolders = Math.max(maxHolders, holders);
-        // Hold it across a few turns of the event loop, so the other loops try meanwhile.
-        await sleep(Math.floor(Math.random() * 3));
-        holders--;
-        await decision.release();
-      }
-    };
-    await Promise.all(Array.from({ length: 12 }, (_, index) => loop(replicas[index % 2]!)));
-    expect(maxHolders).toBe(1);
-    expect(granted).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(0);
-    expect(granted + refused).toBe(12 * 25);
-  });
+      };
+      await Promise.all(Array.from({ length: 12 }, (_, index) => loop(replicas[index % 2]!)));
+      expect(maxHolders).toBe(maxInFlight);
+      expect(granted).toBeGreaterThan(0);
+      expect(refused).toBeGreaterThan(0);
+      expect(granted + refused).toBe(12 * 25);
+    },
+  );
 
   it('allows maxInFlight slots at once and gives one back on release', async () => {
     const keyPrefix = prefix();
@@ -127,30 +155,111 @@ describe('pacer', () => {
     });
   });
 
-  it('frees a slot never released once its safety expiry passes; the late release frees nothing', async () => {
+  it("frees a dead holder's slot about one lease after its last renewal; until then it is refused", async () => {
     const keyPrefix = prefix();
-    const [crashed, survivor] = [
-      replica({ keyPrefix, inFlightExpirySeconds: 1 }),
-      replica({ keyPrefix, inFlightExpirySeconds: 1 }),
+    const warnings: LeaseWarning[] = [];
+    const dead = replica({ keyPrefix, inFlightLeaseMs: 1_000, onLeaseWarning: (w) => warnings.push(w) });
+    const survivor = replica({ keyPrefix, inFlightLeaseMs: 1_000 });
+    const credentialId = randomUUID();
+    const pacing = { maxInFlight: 1, requestsPerMinute: 100 };
+    const held = await dead.acquire(credentialId, pacing);
+    expect(held.ok).toBe(true);
+    // Held past its first renewals: still the holder's.
+    await sleep(1_500);
+    expect(await survivor.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
+    // The holder's process dies: its connection is gone, nothing renews the lease any more.
+    redisOf.get(dead)!.disconnect();
+    expect(await survivor.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
+    const { decision, refusals } = await acquiredEventually(survivor, credentialId, pacing);
+    expect(decision.ok).toBe(true);
+    expect(refusals).toBeGreaterThan(0);
+    // Had the holder lived on, it would know its slot is gone.
+    await vi.waitFor(() => expect(held.ok && held.lost).toBe(true), { timeout: 5_000 });
+    expect(warnings).toEqual([expect.objectContaining({ kind: 'lease-lost', credentialId })]);
+    await decision.release();
+  });
+
+  it("with several slots, frees the dead holder's one while the live holders keep theirs", async () => {
+    const keyPrefix = prefix();
+    const [live, dead, other] = [
+      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+    ];
+    const credentialId = randomUUID();
+    const pacing = { maxInFlight: 2, requestsPerMinute: 100 };
+    const kept = await live!.acquire(credentialId, pacing);
+    const abandoned = await dead!.acquire(credentialId, pacing);
+    expect(kept.ok && abandoned.ok).toBe(true);
+    redisOf.get(dead!)!.disconnect();
+    const { decision } = await acquiredEventually(other!, credentialId, pacing);
+    // The dead holder's slot went to `other`; the live holder's is still taken: no third.
+    expect(await other!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
+    expect(kept.ok && kept.lost).toBe(false);
+    await decision.release();
+    if (kept.ok) await kept.release();
+  });
+
+  it("keeps a live holder's slot through a call of several leases: the others are refused throughout", async () => {
+    const keyPrefix = prefix();
+    const warnings: LeaseWarning[] = [];
+    const [holder, other] = [
+      replica({ keyPrefix, inFlightLeaseMs: 1_000, onLeaseWarning: (w) => warnings.push(w) }),
+      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+    ];
+    const credentialId = randomUUID();
+    const pacing = { maxInFlight: 1, requestsPerMinute: 1_000 };
+    const call = await holder!.acquire(credentialId, pacing);
+    expect(call.ok).toBe(true);
+    const until = Date.now() + 4_000;
+    let attempts = 0;
+    while (Date.now() < until) {
+      expect(await other!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
+      attempts++;
+      await sleep(100);
+    }
+    expect(attempts).toBeGreaterThan(10);
+    expect(call.ok && call.lost).toBe(false);
+    expect(warnings).toEqual([]);
+    if (call.ok) await call.release();
+    expect((await other!.acquire(credentialId, pacing)).ok).toBe(true);
+  });
+
+  it('a release after the lease was lost frees nothing of the holder that took the slot since', async () => {
+    const keyPrefix = prefix();
+    const [stalled, next, third] = [
+      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
     ];
     const credentialId = randomUUID();
     const pacing = { maxInFlight: 1, requestsPerMinute: 100 };
-    const lost = await crashed!.acquire(credentialId, pacing);
-    expect(lost.ok).toBe(true);
-    expect(await survivor!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
-    const taken = await vi.waitFor(
-      async () => {
-        const decision = await survivor!.acquire(credentialId, pacing);
-        if (!decision.ok) throw new Error('still held');
-        return decision;
-      },
-      { timeout: 10_000, interval: 100 },
-    );
+    const late = await stalled!.acquire(credentialId, pacing);
+    expect(late.ok).toBe(true);
+    // The holder's process stalls (a long pause, as a frozen event loop): no renewal for 1.5 s.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+    const taken = await next!.acquire(credentialId, pacing);
     expect(taken.ok).toBe(true);
-    // The holder that was thought dead answers at last: its slot is gone, the survivor's stays.
-    if (lost.ok) await lost.release();
-    expect(await crashed!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
-    await taken.release();
-    expect((await crashed!.acquire(credentialId, pacing)).ok).toBe(true);
+    await vi.waitFor(() => expect(late.ok && late.lost).toBe(true), { timeout: 5_000 });
+    // The stalled holder answers at last and releases: the new holder's slot stays taken.
+    if (late.ok) await late.release();
+    expect(await third!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
+    if (taken.ok) await taken.release();
+    expect((await third!.acquire(credentialId, pacing)).ok).toBe(true);
+  });
+
+  it('a release never rejects, even without Redis (the lease then expires by itself)', async () => {
+    const warnings: LeaseWarning[] = [];
+    const pacer = replica({
+      keyPrefix: prefix(),
+      inFlightLeaseMs: 1_000,
+      onLeaseWarning: (w) => warnings.push(w),
+    });
+    const credentialId = randomUUID();
+    const held = await pacer.acquire(credentialId, { maxInFlight: 1, requestsPerMinute: 100 });
+    expect(held.ok).toBe(true);
+    redisOf.get(pacer)!.disconnect();
+    if (held.ok) await expect(held.release()).resolves.toBeUndefined();
+    expect(warnings).toEqual([expect.objectContaining({ kind: 'release-failed', credentialId })]);
   });
 });

@@ -1,28 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { inFlightExpiryCheck } from './pacing-config.ts';
+import { DEFAULT_IN_FLIGHT_LEASE_MS } from './pacer.ts';
+import { pacerOptions, pacingConfigFragment } from './pacing-config.ts';
 
-const schema = z
-  .object({ SUBMITTER_IN_FLIGHT_EXPIRY_SECONDS: z.number(), STS_RESPONSE_TIMEOUT_MS: z.number() })
-  .superRefine(inFlightExpiryCheck);
-const check = (expirySeconds: number, timeoutMs: number) =>
-  schema.safeParse({ SUBMITTER_IN_FLIGHT_EXPIRY_SECONDS: expirySeconds, STS_RESPONSE_TIMEOUT_MS: timeoutMs });
+const schema = z.object(pacingConfigFragment);
 
-describe('the in-flight expiry against the STS answer timeout', () => {
-  it('must outlast the answer timeout by 30 s: 150 s with the default 120 s timeout', () => {
-    expect(check(150, 120_000).success).toBe(true);
-    const refused = check(149, 120_000);
-    expect(refused.success).toBe(false);
-    expect(refused.error?.issues).toEqual([
-      expect.objectContaining({
-        path: ['SUBMITTER_IN_FLIGHT_EXPIRY_SECONDS'],
-        message: expect.stringMatching(/^must be at least 150 \(seconds\)/),
-      }),
-    ]);
+describe('the pacing configuration', () => {
+  it('defaults to 600 calls a minute overall and a 30 s in-flight lease', () => {
+    const config = schema.parse({});
+    expect(config).toEqual({
+      SUBMITTER_GLOBAL_REQUESTS_PER_MINUTE: 600,
+      SUBMITTER_IN_FLIGHT_LEASE_MS: DEFAULT_IN_FLIGHT_LEASE_MS,
+    });
+    expect(DEFAULT_IN_FLIGHT_LEASE_MS).toBe(30_000);
+    expect(pacerOptions(schema.parse({ SUBMITTER_IN_FLIGHT_LEASE_MS: '5000' }))).toEqual({
+      global: { requestsPerMinute: 600 },
+      inFlightLeaseMs: 5_000,
+    });
   });
 
-  it('may be shorter with a shorter timeout (a killed sender holds its credential less long)', () => {
-    expect(check(33, 3_000).success).toBe(true);
-    expect(check(32, 3_000).success).toBe(false);
+  it('refuses a lease shorter than a second, or not a whole number of milliseconds', () => {
+    const short = schema.safeParse({ SUBMITTER_IN_FLIGHT_LEASE_MS: '999' });
+    expect(short.success).toBe(false);
+    expect(short.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['SUBMITTER_IN_FLIGHT_LEASE_MS'],
+        message: 'must be at least 1000 (milliseconds)',
+      }),
+    ]);
+    expect(schema.safeParse({ SUBMITTER_IN_FLIGHT_LEASE_MS: '1500.5' }).success).toBe(false);
+    expect(schema.safeParse({ SUBMITTER_IN_FLIGHT_LEASE_MS: 'soon' }).success).toBe(false);
   });
 });

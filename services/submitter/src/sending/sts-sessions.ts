@@ -2,7 +2,11 @@ import type { CredentialLease } from '@sts/shared';
 import { createStsClient, type DocumentRules, type StsClient, type TlsOptions } from '@sts/sts';
 import type { CredentialAccess, CredentialProfile, CredentialRefusal } from './credential-access.ts';
 
-/** Pacing as the pacer grants it (services/submitter/src/pacing/). */
+/**
+ * Pacing as the pacer grants it (services/submitter/src/pacing/). The slot's lease is renewed until
+ * `release()`, which never rejects; a lease lost meanwhile does not stop the call (it cannot be
+ * taken back): the pacer warns, and the session finishes and closes as usual.
+ */
 export interface Pacer {
   acquire(
     credentialId: string,
