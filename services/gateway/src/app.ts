@@ -71,6 +71,14 @@ export interface GatewayDeps {
   webhooks?: Partial<WebhookOptions>;
 }
 
+export interface RelayOptions {
+  intervalMs: number;
+  batchSize: number;
+  redeliverAfterMs: number;
+  /** Default: 15 minutes (GATEWAY_RESYNC_AFTER_MS). */
+  resyncAfterMs?: number;
+}
+
 export interface InvoiceDeps {
   /** The tenant's credentials, to choose each event's sender and its environment. */
   directory: CredentialDirectory;
@@ -80,8 +88,12 @@ export interface InvoiceDeps {
   requestHashKey: Buffer;
   /** The kit's test environment does not refuse closed tax years (docs/protocol.md §4.3). */
   testCalendar: 'relaxed' | 'enforce';
-  /** The outbox relay; `false`: not run by this app (tests that drive it themselves). */
-  relay: { intervalMs: number; batchSize: number; redeliverAfterMs: number } | false;
+  /**
+   * The outbox relay and its redelivery (`redeliverAfterMs`: events still `received`;
+   * `resyncAfterMs`: events under way with no status change); `false`: not run by this app (tests
+   * that drive it themselves).
+   */
+  relay: RelayOptions | false;
 }
 
 export function buildApp({
@@ -173,7 +185,7 @@ export function buildApp({
     });
   }
 
-  function startOutboxRelay(options: { intervalMs: number; batchSize: number; redeliverAfterMs: number }) {
+  function startOutboxRelay(options: RelayOptions) {
     const producer = createJobProducer({ service: 'gateway', connection: redis });
     const relay = createOutboxRelay({ pool, producer, logger, batchSize: options.batchSize });
     registerBackgroundTask(
@@ -181,18 +193,21 @@ export function buildApp({
       { name: 'outbox-relay', intervalMs: options.intervalMs, run: relay.drain },
       logger,
     );
-    // Events with no answer long after they were relayed are relayed again (a job lost with Redis).
+    // Events with no answer long after they were relayed, or no status change for long, are relayed
+    // again (a document or status job lost with Redis).
+    const resyncAfterMs = options.resyncAfterMs ?? 900_000;
     const redelivery = createOutboxRedelivery({
       pool,
       clock,
       afterMs: options.redeliverAfterMs,
+      resyncAfterMs,
       batchSize: 500,
     });
     registerBackgroundTask(
       app,
       {
         name: 'outbox-redelivery',
-        intervalMs: Math.min(60_000, Math.max(1000, options.redeliverAfterMs / 4)),
+        intervalMs: Math.min(60_000, Math.max(1000, Math.min(options.redeliverAfterMs, resyncAfterMs) / 4)),
         run: redelivery.redeliverOnce,
       },
       logger,

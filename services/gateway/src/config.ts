@@ -77,6 +77,15 @@ export const gatewayConfigSchema = z.object({
   // An event still `received` (no status back from the submitter) this long after it was relayed is
   // relayed again: its job may have been lost with Redis's data (src/outbox/outbox-redelivery.ts).
   GATEWAY_REDELIVER_AFTER_MS: z.coerce.number().int().min(1000).default(600_000),
+  // An event under way (not received, not final) whose status has not changed for this long is
+  // relayed again too, once per this delay: the submitter answers with its current status, in case
+  // status jobs were lost with Redis's data (src/outbox/outbox-redelivery.ts). Documents waiting
+  // days for the STS are asked once per delay.
+  GATEWAY_RESYNC_AFTER_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int({ message: 'must be a whole number of milliseconds' })
+    .min(1000, { message: 'must be at least 1000 (milliseconds)' })
+    .default(900_000),
   // Protection (src/http/protection.ts, docs/decisions.md "OpenAPI and protection"). Requests one
   // API key may make per minute, counted in Redis across every replica (429 past it).
   GATEWAY_RATE_LIMIT_PER_MINUTE: z.coerce

@@ -69,6 +69,7 @@ await startService({
           intervalMs: config.GATEWAY_RELAY_INTERVAL_MS,
           batchSize: config.GATEWAY_RELAY_BATCH_SIZE,
           redeliverAfterMs: config.GATEWAY_REDELIVER_AFTER_MS,
+          resyncAfterMs: config.GATEWAY_RESYNC_AFTER_MS,
         },
       },
     });

@@ -53,5 +53,12 @@ export const documentStatusEventSchema = z.strictObject({
   messages: z.array(stsMessageSchema).max(100).optional(),
   /** The document's payment date lies in a period the STS treats as late (W008). */
   late: z.boolean().optional(),
+  /**
+   * Not a new change: the document's current status said again, because the gateway handed the
+   * document over again (it had heard nothing for a while; a status job may have been lost with
+   * Redis's data). It carries the sequence of the change it repeats, so the gateway applies it only
+   * if it had missed that change, as it would the original, and otherwise ignores it quietly.
+   */
+  reannounced: z.literal(true).optional(),
 });
 export type DocumentStatusEvent = z.infer<typeof documentStatusEventSchema>;

@@ -1,4 +1,9 @@
-import { DOCUMENT_STATUSES, type DocumentStatus, type StsMessage } from '@sts/shared';
+import {
+  DOCUMENT_STATUSES,
+  type DocumentStatus,
+  FINAL_DOCUMENT_STATUSES,
+  type StsMessage,
+} from '@sts/shared';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -19,6 +24,7 @@ import { gatewaySchema } from '../db/schema.ts';
 import { tenantsTable } from '../tenants/tenants-table.ts';
 
 const statusList = sql.raw(DOCUMENT_STATUSES.map((status) => `'${status}'`).join(', '));
+const finalList = sql.raw(FINAL_DOCUMENT_STATUSES.map((status) => `'${status}'`).join(', '));
 
 /**
  * One invoice event: one operation (insert, update, refund, cancel) on one document, as accepted.
@@ -73,7 +79,10 @@ export const invoicesTable = gatewaySchema.table(
     messages: jsonb('messages').$type<StsMessage[]>(),
     late: boolean('late'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
-    /** When the event was last handed to the submitter again because no status came back (outbox-redelivery.ts). */
+    /**
+     * When the event was last handed to the submitter again because no status came back, or none for
+     * a long time (outbox-redelivery.ts).
+     */
     redeliveredAt: timestamp('redelivered_at', { withTimezone: true }),
   },
   (table) => [
@@ -82,6 +91,11 @@ export const invoicesTable = gatewaySchema.table(
     index('invoices_tenant_received').on(table.tenantId, table.receivedAt, table.id),
     index('invoices_tenant_status').on(table.tenantId, table.status, table.receivedAt),
     index('invoices_unanswered').on(table.receivedAt).where(sql`${table.status} = 'received'`),
+    // Events under way (neither `received` nor final), by when they last changed or were handed over
+    // again: the resync of outbox-redelivery.ts reads the oldest first.
+    index('invoices_unsettled')
+      .on(sql`greatest(${table.statusAt}, ${table.redeliveredAt})`)
+      .where(sql`${table.status} not in ('received', ${finalList})`),
     index('invoices_tenant_patient')
       .on(table.tenantId, table.patientHash)
       .where(sql`${table.patientHash} is not null`),

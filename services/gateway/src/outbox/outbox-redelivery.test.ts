@@ -4,6 +4,7 @@ import { testClock, useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testInvoiceDeps } from '../../test-support/invoice-deps.ts';
 import { CLINIC_VAT_NUMBER, invoiceEvent } from '../../test-support/invoice-events.ts';
+import { insertInvoiceRow } from '../../test-support/invoice-rows.ts';
 import { buildApp } from '../app.ts';
 import { createDatabase } from '../db/database.ts';
 import { createTenantService } from '../tenants/tenant-service.ts';
@@ -17,6 +18,7 @@ describe('outbox redelivery: events never answered are relayed again', () => {
   let redis: Redis;
   let app: ReturnType<typeof buildApp>;
   let key: string;
+  let tenantId: string;
   const clock = testClock('2026-12-07T10:00:00Z');
   const deps = testInvoiceDeps();
 
@@ -36,6 +38,7 @@ describe('outbox redelivery: events never answered are relayed again', () => {
       name: 'Clinica Redelivery',
     });
     key = created.firstKey.key;
+    tenantId = created.tenant.id;
     deps.credentials.set(created.tenant.id, [
       { id: randomUUID(), environment: 'test', vatNumbers: [CLINIC_VAT_NUMBER] },
     ]);
@@ -68,7 +71,14 @@ describe('outbox redelivery: events never answered are relayed again', () => {
     await pool.query(`update gateway.invoices set status = 'queued', status_sequence = 1 where id = $1`, [
       answered,
     ]);
-    const redelivery = createOutboxRedelivery({ pool, clock, afterMs: 600_000, batchSize: 100 });
+    // Only the `received` rule here: the resync of events under way is the next test.
+    const redelivery = createOutboxRedelivery({
+      pool,
+      clock,
+      afterMs: 600_000,
+      resyncAfterMs: 3_600_000,
+      batchSize: 100,
+    });
 
     expect(await redelivery.redeliverOnce()).toBe(0);
     clock.advance(600_001);
@@ -84,5 +94,84 @@ describe('outbox redelivery: events never answered are relayed again', () => {
     expect(await redelivery.redeliverOnce()).toBe(0);
     clock.advance(600_001);
     expect(await redelivery.redeliverOnce()).toBe(1);
+  });
+
+  it('relays again, once per resync delay, an event under way whose status has not changed for long, never a final one', async () => {
+    // Only this test's rows are open: the first test's are settled.
+    await pool.query(`update gateway.invoices set status = 'accepted'`);
+    await pool.query('delete from gateway.outbox');
+    const t0 = clock().getTime();
+    const minutes = (n: number) => new Date(t0 + n * 60_000);
+    const row = (
+      status: 'submitted' | 'blocked' | 'submitting' | 'accepted' | 'rejected' | 'accepted_with_warnings',
+      statusAt: Date,
+    ) => insertInvoiceRow(pool, { tenantId, status, statusSequence: 3, statusAt, receivedAt: minutes(-30) });
+    const submitted = await row('submitted', minutes(-20));
+    const blocked = await row('blocked', minutes(-20));
+    const recent = await row('submitting', minutes(-1));
+    const finals: string[] = [];
+    for (const final of ['accepted', 'rejected', 'accepted_with_warnings'] as const)
+      finals.push((await row(final, minutes(-20))).id);
+    const redelivery = createOutboxRedelivery({
+      pool,
+      clock,
+      afterMs: 600_000,
+      resyncAfterMs: 900_000,
+      batchSize: 100,
+    });
+    const relayed = async () => {
+      const ids = await outboxInvoices();
+      await pool.query('delete from gateway.outbox');
+      return ids.sort();
+    };
+
+    // No change for 20 minutes: relayed again, with the document as accepted (the submitter knows it by id).
+    expect(await redelivery.redeliverOnce()).toBe(2);
+    const { rows } = await pool.query('select payload from gateway.outbox');
+    expect(rows[0].payload).toMatchObject({ tenantId });
+    expect(
+      rows[0].payload.documents.find(
+        (document: { invoiceId: string }) => document.invoiceId === submitted.id,
+      ),
+    ).toEqual({
+      invoiceId: submitted.id,
+      credentialId: submitted.credentialId,
+      documentKey: submitted.chainKey,
+      sequence: submitted.chainSequence,
+      document: submitted.document,
+    });
+    expect(await relayed()).toEqual([submitted.id, blocked.id].sort());
+    expect(await redelivery.redeliverOnce()).toBe(0);
+
+    // Five minutes on, the blocked one changes status: it is no longer due; nothing else is yet.
+    clock.advance(5 * 60_000);
+    await pool.query(`update gateway.invoices set status = 'queued', status_at = $2 where id = $1`, [
+      blocked.id,
+      clock(),
+    ]);
+    expect(await redelivery.redeliverOnce()).toBe(0);
+
+    // A resync delay after the first round: the unchanged one again, and the one that was recent.
+    clock.advance(10 * 60_000 + 1);
+    expect(await redelivery.redeliverOnce()).toBe(2);
+    expect(await relayed()).toEqual([submitted.id, recent.id].sort());
+
+    // Bounded: a round takes at most the batch, the longest unchanged and not handed over first.
+    clock.advance(15 * 60_000 + 1);
+    const small = createOutboxRedelivery({
+      pool,
+      clock,
+      afterMs: 600_000,
+      resyncAfterMs: 900_000,
+      batchSize: 1,
+    });
+    expect(await small.redeliverOnce()).toBe(1);
+    expect(await relayed()).toEqual([blocked.id]);
+    // Final ones were never handed over again.
+    const { rows: untouched } = await pool.query(
+      'select redelivered_at from gateway.invoices where id = any($1::uuid[])',
+      [finals],
+    );
+    expect(untouched).toEqual(finals.map(() => ({ redelivered_at: null })));
   });
 });

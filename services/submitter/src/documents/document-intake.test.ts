@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createPool, documentStatusEventSchema, type Pool } from '@sts/shared';
+import { createPool, documentStatusEventSchema, inTransaction, type Pool } from '@sts/shared';
 import { testClock, useTestDatabase } from '@sts/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -8,6 +8,7 @@ import {
   expenseDocument,
   outboxEvents,
 } from '../../test-support/documents.ts';
+import { transition } from '../status/document-transitions.ts';
 import { takeInDocuments } from './document-intake.ts';
 
 const database = useTestDatabase();
@@ -67,11 +68,12 @@ describe('intake of documents.accepted', () => {
     }
   });
 
-  it('a repeated payload inserts nothing new and emits no second `queued` event', async () => {
+  it('a repeated payload inserts nothing new and announces each document’s current status again', async () => {
     const payload = acceptedPayload(tenantId, [
       { credentialId: first, document: expenseDocument(10) },
       { credentialId: first, document: expenseDocument(11) },
     ]);
+    const takenAt = clock();
     await takeInDocuments({ pool, clock }, payload);
     const ids = payload.documents.map((document) => document.invoiceId);
     await pool.query(`update submitter.documents set state = 'assigned' where invoice_id = $1`, [ids[0]]);
@@ -79,8 +81,23 @@ describe('intake of documents.accepted', () => {
     await pool.query('delete from submitter.status_outbox');
 
     clock.advance(60_000);
-    expect(await takeInDocuments({ pool, clock }, payload)).toEqual({ inserted: 0, credentials: [] });
-    expect(await outboxEvents(pool)).toEqual([]);
+    expect(await takeInDocuments({ pool, clock }, payload)).toEqual({
+      inserted: 0,
+      reannounced: 2,
+      credentials: [],
+    });
+    const events = await outboxEvents(pool);
+    // `assigned` is `queued` to the gateway; the sequence and time of the change it repeats.
+    expect(events.map((event) => [event.invoiceId, event.status, event.sequence]).sort()).toEqual(
+      [
+        [ids[0], 'queued', 1],
+        [ids[1], 'queued', 1],
+      ].sort(),
+    );
+    for (const event of events) {
+      expect(documentStatusEventSchema.parse(event)).toEqual(event);
+      expect(event).toMatchObject({ tenantId, reannounced: true, at: takenAt.toISOString() });
+    }
     expect(await documentRows(pool, ids)).toEqual(before);
     const { rows } = await pool.query<{ n: number }>(
       'select count(*)::int as n from submitter.documents where invoice_id = any($1::uuid[])',
@@ -89,15 +106,71 @@ describe('intake of documents.accepted', () => {
     expect(rows[0]!.n).toBe(2);
   });
 
-  it('a payload repeating some documents and bringing new ones takes only the new ones', async () => {
+  it('a document handed over again after it went final is announced with its final status, unchanged', async () => {
+    const payload = acceptedPayload(tenantId, [{ credentialId: first, document: expenseDocument(30) }]);
+    await takeInDocuments({ pool, clock }, payload);
+    const [id] = payload.documents.map((document) => document.invoiceId) as [string];
+    clock.advance(5_000);
+    const finalAt = clock();
+    const messages = [{ code: 'W008', kind: 'warning' as const, text: 'DATA PAGAMENTO TARDIVA' }];
+    await inTransaction(pool, async (client) => {
+      await transition(client, { invoiceIds: [id], from: ['queued'], to: 'assigned', at: finalAt });
+      await transition(client, { invoiceIds: [id], from: ['assigned'], to: 'submitting', at: finalAt });
+      await transition(client, {
+        invoiceIds: [id],
+        from: ['submitting'],
+        to: 'accepted_with_warnings',
+        at: finalAt,
+        cause: 'sts-accepted',
+        protocol: '26011509000012345',
+        messages,
+      });
+    });
+    const before = await documentRows(pool, [id]);
+    expect(before.get(id)).toMatchObject({ state: 'accepted_with_warnings', stateSequence: 3 });
+    await pool.query('delete from submitter.status_outbox');
+
+    clock.advance(900_000);
+    // The gateway resends it (no status heard for a while); another tenant naming the same id gets nothing.
+    await takeInDocuments({ pool, clock }, { ...payload, outboxId: randomUUID() });
+    await takeInDocuments({ pool, clock }, { ...payload, outboxId: randomUUID(), tenantId: randomUUID() });
+    const events = await outboxEvents(pool);
+    expect(events).toEqual([
+      {
+        eventId: expect.any(String),
+        tenantId,
+        invoiceId: id,
+        status: 'accepted_with_warnings',
+        sequence: 3,
+        at: finalAt.toISOString(),
+        cause: 'sts-accepted',
+        protocol: '26011509000012345',
+        messages,
+        reannounced: true,
+      },
+    ]);
+    expect(documentStatusEventSchema.parse(events[0])).toEqual(events[0]);
+    // The document is not touched: not moved, not renumbered, nothing to send.
+    expect(await documentRows(pool, [id])).toEqual(before);
+  });
+
+  it('a payload repeating some documents and bringing new ones takes only the new ones, and re-announces the others', async () => {
     const known = acceptedPayload(tenantId, [{ credentialId: first, document: expenseDocument(20) }]);
     await takeInDocuments({ pool, clock }, known);
     await pool.query('delete from submitter.status_outbox');
     const fresh = acceptedPayload(tenantId, [{ credentialId: second, document: expenseDocument(21) }]);
     const mixed = { ...fresh, documents: [...known.documents, ...fresh.documents] };
-    expect(await takeInDocuments({ pool, clock }, mixed)).toEqual({ inserted: 1, credentials: [second] });
-    expect((await outboxEvents(pool)).map((event) => event.invoiceId)).toEqual([
-      fresh.documents[0]!.invoiceId,
-    ]);
+    expect(await takeInDocuments({ pool, clock }, mixed)).toEqual({
+      inserted: 1,
+      reannounced: 1,
+      credentials: [second],
+    });
+    const events = await outboxEvents(pool);
+    expect(events.map((event) => [event.invoiceId, event.status, event.reannounced ?? false]).sort()).toEqual(
+      [
+        [fresh.documents[0]!.invoiceId, 'queued', false],
+        [known.documents[0]!.invoiceId, 'queued', true],
+      ].sort(),
+    );
   });
 });

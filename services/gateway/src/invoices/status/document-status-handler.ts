@@ -18,7 +18,9 @@ export interface DocumentStatusHandlerDeps {
  * The gateway's consumer of `document.status` jobs (the submitter's status events): applies each
  * monotonically (`applyStatusEvent`) and logs what happened by ids only. A database failure throws,
  * so BullMQ retries the job; an event that cannot apply (unknown or another tenant's invoice, late,
- * repeated, after a final status) completes the job without changing anything.
+ * repeated, after a final status) completes the job without changing anything. A status the
+ * submitter announced again (`reannounced`, its answer to a resync) goes the same way: applied, with
+ * its webhooks, only when the gateway had missed that change; otherwise stale, logged at debug.
  */
 export function createDocumentStatusHandler({
   db,
@@ -34,9 +36,12 @@ export function createDocumentStatusHandler({
       invoiceId: event.invoiceId,
       sequence: event.sequence,
       status: event.status,
+      ...(event.reannounced ? { reannounced: true } : {}),
     };
     if (!change.applied) {
-      const level = change.outcome === 'repeated' ? 'debug' : change.outcome === 'stale' ? 'info' : 'warn';
+      // A re-announced status the gateway already has is the usual answer to a resync: not news.
+      const quiet = change.outcome === 'repeated' || (change.outcome === 'stale' && event.reannounced);
+      const level = quiet ? 'debug' : change.outcome === 'stale' ? 'info' : 'warn';
       logger[level](
         {
           ...ids,

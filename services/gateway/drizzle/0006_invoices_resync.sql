@@ -1,0 +1,1 @@
+CREATE INDEX "invoices_unsettled" ON "gateway"."invoices" USING btree (greatest("status_at", "redelivered_at")) WHERE "gateway"."invoices"."status" not in ('received', 'accepted', 'accepted_with_warnings', 'rejected');
