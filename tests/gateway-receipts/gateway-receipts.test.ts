@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { buildApp as buildGateway } from '@sts/gateway';
 import { createSubmissionProofClient, gatewayAccounts, insertInvoiceRow } from '@sts/gateway/testing';
 import {
@@ -9,6 +9,7 @@ import {
   type Redis,
   type ServiceTokenKey,
   SUBMISSION_PROOFS_SCOPE,
+  submissionStatusSchema,
 } from '@sts/shared';
 import { buildProofApp, type ProofStore } from '@sts/submitter/testing';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
@@ -45,6 +46,7 @@ describe('receipts through the gateway from the submitter', () => {
   let otherReader: string;
   let tenantA: string;
   const known = new Map<string, string>();
+  const credentialId = randomUUID();
 
   beforeAll(async () => {
     pool = createPool({ url: database.url, applicationName: 'gateway-receipts-test' });
@@ -101,6 +103,23 @@ describe('receipts through the gateway from the submitter', () => {
       protocol: BORROWED,
     });
 
+    // The submitter's file with that protocol, processed: three documents, one rejected.
+    const fileId = randomUUID();
+    const at = new Date('2026-03-02T10:35:45Z');
+    await pool.query(
+      `insert into submitter.files (id, tenant_id, credential_id, state, file_name, document_count, zip_bytes,
+              protocol, sent_at, created_at, updated_at)
+       values ($1, $2, $3, 'completed', 'f.zip', 3, 1000, $4, $5, $5, $6)`,
+      [fileId, tenantA, credentialId, DONE, at, new Date('2026-03-02T11:02:10Z')],
+    );
+    for (const [index, state] of ['accepted', 'accepted', 'rejected'].entries())
+      await pool.query(
+        `insert into submitter.documents (invoice_id, tenant_id, credential_id, chain_key, chain_sequence, operation,
+                document, state, state_sequence, file_id, protocol, received_at, updated_at)
+         values ($1, $2, $3, $4, 1, 'insert', '{}', $5, 4, $6, $7, $8, $8)`,
+        [randomUUID(), tenantA, credentialId, `chain-${index}`, state, fileId, DONE, at],
+      );
+
     await proofs.put(tenantA, {
       kind: 'receipt-pdf',
       protocol: DONE,
@@ -156,6 +175,28 @@ describe('receipts through the gateway from the submitter', () => {
     expect((await get(`/v1/submissions/${BORROWED}/receipt`)).status).toBe(404);
     // Unknown to the gateway: the submitter is not even asked.
     expect((await get('/v1/submissions/00000000000000000/errors')).status).toBe(404);
+  });
+
+  it('answers the status of the submission, counted from the submitter’s documents, for its tenant only', async () => {
+    const response = await get(`/v1/submissions/${DONE}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(submissionStatusSchema.parse(body)).toEqual({
+      protocol: DONE,
+      credentialId,
+      state: 'completed',
+      sentAt: '2026-03-02T10:35:45.000Z',
+      completedAt: '2026-03-02T11:02:10.000Z',
+      documents: { total: 3, accepted: 2, acceptedWithWarnings: 0, rejected: 1, pending: 0 },
+    });
+    expect(body).toMatchObject({
+      receiptUrl: `/v1/submissions/${DONE}/receipt`,
+      errorsUrl: `/v1/submissions/${DONE}/errors`,
+    });
+    // The receipt it names is the one served.
+    expect((await get(body.receiptUrl as string)).status).toBe(200);
+    // Tenant B's gateway row names tenant A's protocol: the submitter reads the token's tenant only.
+    expect((await get(`/v1/submissions/${DONE}`, otherReader)).status).toBe(404);
   });
 
   it('uses a fresh token per call, so the same download can be asked for again and again', async () => {

@@ -42,6 +42,7 @@ import { createOutboxRedelivery } from './outbox/outbox-redelivery.ts';
 import { createOutboxRelay } from './outbox/outbox-relay.ts';
 import type { SubmissionProofClient } from './submissions/submission-proof-client.ts';
 import { registerSubmissionProofRoutes } from './submissions/submission-proof-routes.ts';
+import { registerSubmissionStatusRoute } from './submissions/submission-status-route.ts';
 import { createWebhooks, developmentWebhookSecretKey, type WebhookOptions } from './webhooks/webhooks.ts';
 
 export interface GatewayDeps {
@@ -65,7 +66,7 @@ export interface GatewayDeps {
    * run (GATEWAY_WORKERS=false, or tests that do not need them).
    */
   workers?: { connection: Redis; concurrency?: number };
-  /** The submitter's proof routes' client: `/v1/submissions/:protocol/…` are registered only when given. */
+  /** The submitter's submission routes' client: `/v1/submissions/:protocol…` are registered only when given. */
   submissionProofs?: SubmissionProofClient;
   /** Webhooks (src/webhooks/): the secret key (a public development one outside production), URL policy. */
   webhooks?: Partial<WebhookOptions>;
@@ -162,8 +163,10 @@ export function buildApp({
     if (invoices) registerInvoiceRoutes(api, { intake: invoiceIntake(invoices) });
     webhooks.registerRoutes(api);
     registerInvoiceReadRoutes(api, { invoices: invoiceReads });
-    if (submissionProofs)
+    if (submissionProofs) {
       registerSubmissionProofRoutes(api, { invoices: invoiceReads, proofs: submissionProofs });
+      registerSubmissionStatusRoute(api, { invoices: invoiceReads, submissions: submissionProofs });
+    }
   });
   if (invoices?.relay) startOutboxRelay(invoices.relay);
   return app;

@@ -22,6 +22,8 @@ import type { FastifyInstance } from 'fastify';
 import type { SubmitterRole } from './config.ts';
 import { createCredentialEventsReader } from './credentials/credential-events-reader.ts';
 import { createDispatcher, type DispatchOptions } from './dispatch/dispatch-service.ts';
+import { submissionStatus } from './files/submission-status.ts';
+import { registerSubmissionStatusRoutes } from './files/submission-status-routes.ts';
 import { createBatchFlushHandler } from './jobs/batch-flush-handler.ts';
 import { createDocumentSendHandler } from './jobs/document-send-handler.ts';
 import { createDocumentsAcceptedHandler } from './jobs/documents-accepted-handler.ts';
@@ -67,7 +69,7 @@ export interface PipelineDeps {
   };
   encryptors: Record<Environment, SanitelEncryptor>;
   testCalendar: 'relaxed' | 'enforce';
-  /** Keys that verify the gateway's service tokens on the proof routes. */
+  /** Keys that verify the gateway's service tokens on the proof and submission-status routes. */
   proofReaderKeys: readonly ServiceTokenKey[];
   dispatch: DispatchOptions;
   sweeper: SweeperOptions & { intervalMs: number };
@@ -217,11 +219,16 @@ export function buildApp({
     );
   }
   if (roles.includes('api')) {
+    const verifier = createProofTokenVerifier({ keys: pipeline.proofReaderKeys, redis, clock });
     registerProofRoutes(app, {
       proofs,
-      verifier: createProofTokenVerifier({ keys: pipeline.proofReaderKeys, redis, clock }),
+      verifier,
       isKnownProtocol: (tenantId, protocol) => isKnownProtocol(pool, tenantId, protocol),
       missingProof: (tenantId, protocol, kind) => missingProof(pool, tenantId, protocol, kind),
+    });
+    registerSubmissionStatusRoutes(app, {
+      verifier,
+      status: (tenantId, protocol) => submissionStatus(pool, tenantId, protocol),
     });
   }
   return app;

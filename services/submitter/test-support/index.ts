@@ -7,6 +7,8 @@ import {
   type ServiceTokenKey,
 } from '@sts/shared';
 import type { FastifyInstance } from 'fastify';
+import { submissionStatus } from '../src/files/submission-status.ts';
+import { registerSubmissionStatusRoutes } from '../src/files/submission-status-routes.ts';
 import {
   createPostgresProofStore,
   createProofTokenVerifier,
@@ -38,8 +40,9 @@ export interface ProofAppOptions {
 }
 
 /**
- * An HTTP app with the submitter's proof routes alone, on the Postgres proof store: what the
- * submitter's `buildApp` serves on `/internal/v1/submissions`, without its workers.
+ * An HTTP app with the submitter's proof routes and its submission-status route (on the `files` and
+ * `documents` tables), on the Postgres proof store: what the submitter's `buildApp` serves on
+ * `/internal/v1/submissions`, without its workers.
  */
 export function buildProofApp(options: ProofAppOptions): { app: FastifyInstance; proofs: ProofStore } {
   const proofs = createPostgresProofStore({
@@ -47,15 +50,20 @@ export function buildProofApp(options: ProofAppOptions): { app: FastifyInstance;
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const app = createHttpApp({ logger: options.logger });
+  const verifier = createProofTokenVerifier({
+    keys: options.keys,
+    redis: options.redis,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   registerProofRoutes(app, {
     proofs,
-    verifier: createProofTokenVerifier({
-      keys: options.keys,
-      redis: options.redis,
-      ...(options.clock ? { clock: options.clock } : {}),
-    }),
+    verifier,
     isKnownProtocol: options.isKnownProtocol,
     ...(options.missingProof ? { missingProof: options.missingProof } : {}),
+  });
+  registerSubmissionStatusRoutes(app, {
+    verifier,
+    status: (tenantId, protocol) => submissionStatus(options.pool, tenantId, protocol),
   });
   return { app, proofs };
 }

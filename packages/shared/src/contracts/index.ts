@@ -5,4 +5,5 @@ export * from './document-status.ts';
 export * from './internal-routes.ts';
 export * from './job-catalogue.ts';
 export * from './submission-proofs.ts';
+export * from './submission-status.ts';
 export * from './tenant-id.ts';

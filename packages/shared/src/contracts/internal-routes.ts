@@ -6,7 +6,7 @@
 export const INTERNAL_ROUTES = {
   /** The credentials service's API for the gateway (manage) and the submitter (lease, report). */
   credentials: '/internal/v1/credentials',
-  /** The submitter's API for the gateway: proofs of what was sent (zip, raw answers, PDF, CSV). */
+  /** The submitter's API for the gateway: proofs of what was sent (zip, raw answers, PDF, CSV), a send's status. */
   submissions: '/internal/v1/submissions',
 } as const;
 

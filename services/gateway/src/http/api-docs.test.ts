@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testInvoiceDeps } from '../../test-support/invoice-deps.ts';
 import { buildApp } from '../app.ts';
 import { createCredentialsClient } from '../credentials/credentials-client.ts';
+import { createSubmissionProofClient } from '../submissions/submission-proof-client.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -54,7 +55,7 @@ describe('OpenAPI at /docs', () => {
     pool = createPool({ url: database.url, applicationName: 'gateway-docs-test' });
     redis = createRedis(redisDatabase.url, 'gateway-docs-test');
     // Every optional dependency given, so that every route the gateway can have is registered (the
-    // credentials client is never called: documentation only).
+    // credentials and submitter clients are never called: documentation only).
     const credentials = createCredentialsClient({
       baseUrl: 'http://127.0.0.1:9',
       signingKey: {
@@ -72,6 +73,15 @@ describe('OpenAPI at /docs', () => {
       credentials,
       invoices,
       patientHasher,
+      submissionProofs: createSubmissionProofClient({
+        baseUrl: 'http://127.0.0.1:9',
+        signingKey: {
+          id: 'docs',
+          issuer: 'gateway',
+          scopes: ['submissions:read'],
+          secret: Buffer.alloc(32, 2),
+        },
+      }),
     });
     await app.ready();
     const response = await app.inject({ method: 'GET', url: '/docs/openapi.json' });
@@ -91,6 +101,9 @@ describe('OpenAPI at /docs', () => {
       expect(document.paths[hidden], hidden).toBeUndefined();
     }
     expect(document.paths['/v1/whoami']?.get?.security).toEqual([{ apiKey: [] }]);
+    expect(document.paths['/v1/submissions/{protocol}']?.get?.security).toEqual([
+      { apiKey: ['invoices:read'] },
+    ]);
   });
 
   it('documents every /v1 route with a summary, a security requirement and examples that match their schemas', () => {

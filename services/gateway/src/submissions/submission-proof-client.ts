@@ -6,14 +6,18 @@ import {
   SUBMISSION_PROOFS_AUDIENCE,
   SUBMISSION_PROOFS_SCOPE,
   type SubmissionProofKind,
+  type SubmissionStatus,
   submissionProofPath,
+  submissionStatusPath,
+  submissionStatusSchema,
 } from '@sts/shared';
 
 /**
- * The gateway's client of the submitter's proof routes (contract: packages/shared/src/contracts/
- * submission-proofs.ts). Each call carries a fresh service token: issuer `gateway`, audience
- * `submitter`, scope `submissions:read`, the tenant, subject `api-key:<id>`. A proof's body is
- * streamed, never buffered whole: the caller pipes it to its own answer.
+ * The gateway's client of the submitter's submission routes: the proofs (contract:
+ * packages/shared/src/contracts/submission-proofs.ts) and a send's status (submission-status.ts).
+ * Each call carries a fresh service token: issuer `gateway`, audience `submitter`, scope
+ * `submissions:read`, the tenant, subject `api-key:<id>`. A proof's body is streamed, never buffered
+ * whole: the caller pipes it to its own answer.
  */
 
 export interface SubmissionProofCaller {
@@ -52,12 +56,16 @@ export class SubmitterUnavailableError extends Error {
   }
 }
 
+export type SubmissionStatusAnswer = { status: 200; body: SubmissionStatus } | { status: 404 };
+
 export interface SubmissionProofClient {
   fetch(
     caller: SubmissionProofCaller,
     protocol: string,
     kind: SubmissionProofKind,
   ): Promise<SubmissionProofAnswer>;
+  /** How the tenant's send with this protocol is doing (404: the submitter has no such send of it). */
+  status(caller: SubmissionProofCaller, protocol: string): Promise<SubmissionStatusAnswer>;
 }
 
 export interface SubmissionProofClientOptions {
@@ -92,38 +100,60 @@ export function createSubmissionProofClient({
 }: SubmissionProofClientOptions): SubmissionProofClient {
   const signer = createServiceTokenSigner({ key: signingKey, ...(clock ? { clock } : {}) });
   const base = baseUrl.replace(/\/+$/, '');
+  /**
+   * One call with a fresh token; network failures and timeouts as `SubmitterUnavailableError`. The
+   * timeout runs until the answer's headers are in, or with `untilBodyRead` until `done()`.
+   */
+  async function call(
+    caller: SubmissionProofCaller,
+    path: string,
+    accept: string,
+    { untilBodyRead = false } = {},
+  ): Promise<{ response: Response; done: () => void }> {
+    const headers: Record<string, string> = {
+      accept: `${accept}, application/problem+json`,
+      authorization: `Bearer ${signer.sign({
+        audience: SUBMISSION_PROOFS_AUDIENCE,
+        tenantId: caller.tenantId,
+        subject: `api-key:${caller.apiKeyId}`,
+        scopes: [SUBMISSION_PROOFS_SCOPE],
+      })}`,
+    };
+    if (caller.requestId !== undefined) headers['x-request-id'] = caller.requestId;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
+    const done = () => clearTimeout(timer);
+    const unavailable = (error: unknown) => {
+      const code = networkCode(error);
+      const timedOut = controller.signal.aborted || code === 'UND_ERR_CONNECT_TIMEOUT';
+      return new SubmitterUnavailableError(timedOut ? 'timeout' : 'unreachable', code ? { code } : {});
+    };
+    try {
+      const response = await fetch(`${base}${path}`, {
+        headers,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      if (!untilBodyRead) done();
+      return { response, done };
+    } catch (error) {
+      done();
+      throw unavailable(error);
+    }
+  }
+
+  /** An answer that is neither the route's nor a 404/409: the submitter is not usable now. */
+  const unusable = (upstreamStatus: number) =>
+    upstreamStatus === 401 || upstreamStatus === 403
+      ? new SubmitterUnavailableError('token-refused', { upstreamStatus })
+      : new SubmitterUnavailableError(upstreamStatus >= 500 ? 'server-error' : 'contract', {
+          upstreamStatus,
+        });
+
   return {
     async fetch(caller, protocol, kind) {
       const expected = SUBMISSION_PROOFS[kind].contentType;
-      const headers: Record<string, string> = {
-        accept: `${expected}, application/problem+json`,
-        authorization: `Bearer ${signer.sign({
-          audience: SUBMISSION_PROOFS_AUDIENCE,
-          tenantId: caller.tenantId,
-          subject: `api-key:${caller.apiKeyId}`,
-          scopes: [SUBMISSION_PROOFS_SCOPE],
-        })}`,
-      };
-      if (caller.requestId !== undefined) headers['x-request-id'] = caller.requestId;
-      const controller = new AbortController();
-      const timer = setTimeout(
-        () => controller.abort(new DOMException('timeout', 'TimeoutError')),
-        timeoutMs,
-      );
-      let response: Response;
-      try {
-        response = await fetch(`${base}${submissionProofPath(protocol, kind)}`, {
-          headers,
-          redirect: 'manual',
-          signal: controller.signal,
-        });
-      } catch (error) {
-        const code = networkCode(error);
-        const timedOut = controller.signal.aborted || code === 'UND_ERR_CONNECT_TIMEOUT';
-        throw new SubmitterUnavailableError(timedOut ? 'timeout' : 'unreachable', code ? { code } : {});
-      } finally {
-        clearTimeout(timer);
-      }
+      const { response } = await call(caller, submissionProofPath(protocol, kind), expected);
       const drop = () => response.body?.cancel().catch(() => undefined);
       if (response.status === 200 && response.body) {
         const contentType = response.headers.get('content-type') ?? '';
@@ -144,13 +174,38 @@ export function createSubmissionProofClient({
       if (response.status === 409) {
         return { status: 409, retryAfterSeconds: retryAfterOf(response.headers.get('retry-after')) };
       }
-      const upstreamStatus = response.status;
-      if (upstreamStatus === 401 || upstreamStatus === 403) {
-        throw new SubmitterUnavailableError('token-refused', { upstreamStatus });
-      }
-      throw new SubmitterUnavailableError(upstreamStatus >= 500 ? 'server-error' : 'contract', {
-        upstreamStatus,
+      throw unusable(response.status);
+    },
+
+    async status(caller, protocol) {
+      const { response, done } = await call(caller, submissionStatusPath(protocol), 'application/json', {
+        untilBodyRead: true,
       });
+      if (response.status === 200) {
+        let body: unknown;
+        try {
+          body = await response.json();
+        } catch (error) {
+          // Cut off (the timeout, a reset), or not JSON.
+          const name = (error as { name?: string }).name;
+          throw error instanceof SyntaxError
+            ? new SubmitterUnavailableError('contract', { upstreamStatus: 200 })
+            : new SubmitterUnavailableError(
+                name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable',
+              );
+        } finally {
+          done();
+        }
+        const parsed = submissionStatusSchema.safeParse(body);
+        // Another send's answer, or not the contract's shape: never passed on.
+        if (!parsed.success || parsed.data.protocol !== protocol)
+          throw new SubmitterUnavailableError('contract', { upstreamStatus: 200 });
+        return { status: 200, body: parsed.data };
+      }
+      done();
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status === 404) return { status: 404 };
+      throw unusable(response.status);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { FlushTrigger } from '../jobs/flush-trigger.ts';
 import type { CredentialAccess } from '../sending/credential-access.ts';
 import { CAUSES } from '../sending/failure-outcome.ts';
 import { transition } from '../status/document-transitions.ts';
+import { reconcileUncertain } from './uncertain-sends.ts';
 
 export interface SweeperOptions {
   /** A send still `submitting` after this long lost its worker (crash): it is reconciled. */
@@ -134,31 +135,12 @@ export function createSweeper(deps: {
         tenantId: document.tenantId,
         submissionId: document.submissionId,
       });
-    const { rows: uncertainFiles } = await pool.query<{ id: string; tenantId: string; sendAttempt: number }>(
-      `select id, tenant_id as "tenantId", send_attempt as "sendAttempt" from submitter.files where state = 'uncertain' and updated_at < $1`,
-      [before],
+    // Sends whose answer was lost, and whose reconcile job was lost too (Redis lost it, or its
+    // enqueue failed after the state change): reconciled again, or they stay uncertain forever.
+    await reconcileUncertain(
+      { pool, enqueue: (payload) => deps.producer.enqueue('send.reconcile', payload) },
+      { updatedBefore: before },
     );
-    for (const file of uncertainFiles)
-      await deps.producer.enqueue('send.reconcile', {
-        tenantId: file.tenantId,
-        target: 'file',
-        targetId: file.id,
-        attempt: file.sendAttempt,
-      });
-    // A single send whose answer was lost, and whose reconcile job was lost too (Redis lost it, or
-    // its enqueue failed after the state change): reconciled again, or it stays uncertain forever.
-    const { rows: uncertainDocuments } = await pool.query<{ tenantId: string; submissionId: string }>(
-      `select tenant_id as "tenantId", submission_id as "submissionId" from submitter.documents
-        where state = 'uncertain' and file_id is null and submission_id is not null and updated_at < $1`,
-      [before],
-    );
-    for (const document of uncertainDocuments)
-      await deps.producer.enqueue('send.reconcile', {
-        tenantId: document.tenantId,
-        target: 'submission',
-        targetId: document.submissionId,
-        attempt: 1,
-      });
   }
 
   async function unblock(now: Date) {
