@@ -90,6 +90,9 @@ export const invoicesTable = gatewaySchema.table(
     uniqueIndex('invoices_chain').on(table.tenantId, table.chainKey, table.chainSequence),
     index('invoices_tenant_received').on(table.tenantId, table.receivedAt, table.id),
     index('invoices_tenant_status').on(table.tenantId, table.status, table.receivedAt),
+    // GET /v1/invoices/summary?taxYear= (the deadline report): counts by status and the oldest pending
+    // from the index alone.
+    index('invoices_tenant_tax_year').on(table.tenantId, table.taxYear, table.status, table.receivedAt),
     index('invoices_unanswered').on(table.receivedAt).where(sql`${table.status} = 'received'`),
     // Events under way (neither `received` nor final), by when they last changed or were handed over
     // again: the resync of outbox-redelivery.ts reads the oldest first.

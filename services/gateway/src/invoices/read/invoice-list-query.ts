@@ -56,6 +56,21 @@ export const LIST_PARAMETERS = [
   'cursor',
 ] as const;
 
+/** What `GET /v1/invoices/summary` reads: the list's filters that make sense for counts. */
+export const SUMMARY_PARAMETERS = [
+  'credentialId',
+  'receivedFrom',
+  'receivedTo',
+  'issuedFrom',
+  'issuedTo',
+  'taxYear',
+  'operation',
+  'vatNumber',
+] as const;
+
+/** The filters of the summary (no status: it counts by status; no patient, paging or limit). */
+export type InvoiceSummaryQuery = Omit<InvoiceListQuery, 'statuses' | 'patient' | 'limit' | 'after'>;
+
 const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const cursorSchema = z.strictObject({ r: z.string().regex(CURSOR_AT), i: z.uuid() });
 
@@ -81,23 +96,34 @@ const uuid = z.uuid();
  * Messages never repeat a value: `patient` is a codice fiscale.
  */
 export function parseInvoiceListQuery(raw: Record<string, unknown>): InvoiceListQuery {
+  return parseInvoiceQuery(raw, LIST_PARAMETERS);
+}
+
+/** Reads the summary's query parameters (the list's filters of `SUMMARY_PARAMETERS`), as the list's. */
+export function parseInvoiceSummaryQuery(raw: Record<string, unknown>): InvoiceSummaryQuery {
+  const { limit: _limit, ...filters } = parseInvoiceQuery(raw, SUMMARY_PARAMETERS);
+  return filters;
+}
+
+function parseInvoiceQuery(raw: Record<string, unknown>, parameters: readonly string[]): InvoiceListQuery {
   const problems: FieldProblem[] = [];
   const bad = (field: string, rule: string, message: string) => {
     problems.push({ field, rule, message });
     return undefined;
   };
   const one = (field: string): string | undefined => {
+    if (!parameters.includes(field)) return undefined;
     const value = raw[field];
     if (value === undefined) return undefined;
     if (typeof value !== 'string') return bad(field, 'single', `Give ${field} once.`);
     return value;
   };
   for (const name of Object.keys(raw)) {
-    if (!(LIST_PARAMETERS as readonly string[]).includes(name)) {
+    if (!parameters.includes(name)) {
       bad(
         name.slice(0, 40),
         'known-parameter',
-        `Unknown parameter; the list reads ${LIST_PARAMETERS.join(', ')}.`,
+        `Unknown parameter; this route reads ${parameters.join(', ')}.`,
       );
     }
   }

@@ -2,7 +2,7 @@ import { notFound } from '@sts/shared';
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../../api-keys/api-key-auth.ts';
 import { problemResponse, routeSchema, type ZodTypeProvider } from '../../http/route-schema.ts';
-import { parseInvoiceListQuery } from './invoice-list-query.ts';
+import { parseInvoiceListQuery, parseInvoiceSummaryQuery } from './invoice-list-query.ts';
 import {
   invoiceDetailExample,
   invoiceDetailSchema,
@@ -10,15 +10,23 @@ import {
   invoiceListExample,
   invoiceListQuerystring,
   invoiceListSchema,
+  invoiceLookupBody,
+  invoiceLookupExample,
+  invoiceLookupSchema,
+  invoiceStatusSummaryExample,
+  invoiceStatusSummarySchema,
+  invoiceSummaryQuerystring,
 } from './invoice-read-schemas.ts';
 import type { InvoiceReadService } from './invoice-read-service.ts';
 
 const unknownInvoice = () => notFound('The invoice');
 
 /**
- * `GET /v1/invoices/:id` and `GET /v1/invoices` (scope `invoices:read`): the tenant's invoice events
- * with their status, STS messages (with our catalogue's explanation) and history. Another tenant's
- * invoice is answered as an unknown one (404), so ids reveal nothing across tenants.
+ * `GET /v1/invoices/:id`, `GET /v1/invoices`, `POST /v1/invoices/lookup` and `GET
+ * /v1/invoices/summary` (scope `invoices:read`): the tenant's invoice events with their status, STS
+ * messages (with our catalogue's explanation) and history, many at once by id, and counted. Another
+ * tenant's invoice is answered as an unknown one (404, or `missing`), so ids reveal nothing across
+ * tenants.
  */
 export function registerInvoiceReadRoutes(
   app: FastifyInstance,
@@ -78,6 +86,60 @@ export function registerInvoiceReadRoutes(
     async (request) => {
       const query = parseInvoiceListQuery(request.query as Record<string, unknown>);
       return invoices.list(principalOf(request).tenant.id, query);
+    },
+  );
+
+  api.post(
+    '/v1/invoices/lookup',
+    {
+      config: { requiredScopes: ['invoices:read'] },
+      schema: routeSchema({
+        summary: 'Many invoice events at once, by id',
+        description:
+          'The status of up to 1,000 invoice events in one request (e.g. to wait for an import to be final): each found one as an item of `GET /v1/invoices`, in the order asked, and the ids not found — unknown, or another tenant’s — in `missing`. A bad id, an empty list or more than 1,000 ids is 400, naming the field (`ids.3`) and the rule.',
+        tags: ['Invoices'],
+        operationId: 'lookupInvoices',
+        body: {
+          schema: invoiceLookupBody,
+          examples: { two: { summary: 'One found, one not', value: invoiceLookupExample.body } },
+        },
+        response: {
+          200: {
+            description: 'The invoice events found, and the ids not found.',
+            schema: invoiceLookupSchema,
+            examples: { two: { summary: 'One found, one not', value: invoiceLookupExample.answer } },
+          },
+        },
+      }),
+    },
+    async (request) => invoices.lookup(principalOf(request).tenant.id, request.body.ids),
+  );
+
+  api.get(
+    '/v1/invoices/summary',
+    {
+      config: { requiredScopes: ['invoices:read'] },
+      schema: routeSchema({
+        summary: 'Counts of invoice events by status, and the reasons of rejection',
+        description:
+          'Of the invoice events the filters select (those of the list, all of which must hold: `taxYear`, `credentialId`, `receivedFrom` (inclusive) / `receivedTo` (exclusive), `issuedFrom` / `issuedTo` (inclusive), `operation`, `vatNumber`): the total, the count of every status, how many are final and pending, when the oldest pending one was received, and the 20 most frequent STS error codes of the rejected ones, each with its text verbatim and the number of documents it rejected. A bad value is 400, naming the field and the rule.',
+        tags: ['Invoices'],
+        operationId: 'summarizeInvoices',
+        querystring: invoiceSummaryQuerystring,
+        response: {
+          200: {
+            description: 'The counts.',
+            schema: invoiceStatusSummarySchema,
+            examples: {
+              taxYear: { summary: 'A tax year almost final', value: invoiceStatusSummaryExample },
+            },
+          },
+        },
+      }),
+    },
+    async (request) => {
+      const query = parseInvoiceSummaryQuery(request.query as Record<string, unknown>);
+      return invoices.summary(principalOf(request).tenant.id, query);
     },
   );
 }

@@ -1,7 +1,14 @@
 import { DOCUMENT_STATUSES } from '@sts/shared';
 import { z } from 'zod';
 import { DEFAULT_LIST_LIMIT, INVOICE_OPERATIONS, MAX_LIST_LIMIT } from './invoice-list-query.ts';
-import type { InvoiceDetail, InvoiceSummary } from './invoice-read-service.ts';
+import {
+  type InvoiceDetail,
+  type InvoiceLookup,
+  type InvoiceStatusSummary,
+  type InvoiceSummary,
+  MAX_LOOKUP_IDS,
+  MAX_REJECTION_REASONS,
+} from './invoice-read-service.ts';
 
 /** The schemas and examples of `GET /v1/invoices…` (OpenAPI and the doc test read them). */
 
@@ -147,4 +154,102 @@ export const invoiceDetailExample: InvoiceDetail = {
 export const invoiceListExample = {
   items: [sampleSummary],
   next: 'eyJyIjoiMjAyNi0wMy0wMlQwOTowMDowMC4wMDAwMDBaIiwiaSI6IjViN2UwYzFhLTJkM2YtNGU1YS04YjZjLTdkOGU5ZjBhMWIyYyJ9',
+};
+
+// ---- POST /v1/invoices/lookup ---------------------------------------------------------------------
+
+export const invoiceLookupBody = z.strictObject({
+  ids: z
+    .array(z.uuid())
+    .min(1)
+    .max(MAX_LOOKUP_IDS)
+    .describe(`Invoice event ids (UUIDs), 1 to ${MAX_LOOKUP_IDS}; repeats are answered once`),
+});
+
+export const invoiceLookupSchema = z.object({
+  items: z
+    .array(
+      invoiceSummarySchema.extend({
+        statusCause: z.string().nullable().describe('Why it is in its status, in a stable code'),
+        messages: z
+          .array(explainedMessage)
+          .describe('The STS messages of its status, as in `GET /v1/invoices/:id`'),
+      }),
+    )
+    .describe(
+      'The invoice events found, in the order asked: each an item of `GET /v1/invoices` with its status cause and STS messages',
+    ),
+  missing: z.array(z.uuid()).describe('The ids asked for that name no invoice event of this tenant'),
+});
+
+const MISSING_ID = '0f1e2d3c-4b5a-4968-8776-655443322110';
+export const invoiceLookupExample = {
+  body: { ids: [SAMPLE_ID, MISSING_ID] },
+  answer: {
+    items: [{ ...sampleSummary, statusCause: 'sts-accepted', messages: [sampleWarning] }],
+    missing: [MISSING_ID],
+  } satisfies InvoiceLookup,
+};
+
+// ---- GET /v1/invoices/summary ---------------------------------------------------------------------
+
+/** Documents the summary's parameters; `parseInvoiceSummaryQuery` checks them as the list's. */
+export const invoiceSummaryQuerystring = invoiceListQuerystring.pick({
+  credentialId: true,
+  receivedFrom: true,
+  receivedTo: true,
+  issuedFrom: true,
+  issuedTo: true,
+  taxYear: true,
+  operation: true,
+  vatNumber: true,
+});
+
+export const invoiceStatusSummarySchema = z.object({
+  total: z.number().int().describe('Invoice events the filters select'),
+  byStatus: z
+    .object(Object.fromEntries(DOCUMENT_STATUSES.map((status) => [status, z.number().int()])))
+    .describe('How many are in each status (every status, 0 included)'),
+  final: z.number().int().describe('accepted + accepted_with_warnings + rejected'),
+  pending: z.number().int().describe('Not final yet: total − final'),
+  rejections: z
+    .array(
+      z.object({
+        code: z
+          .string()
+          .describe('The STS code of an error message (a document rejected without one: its status cause)'),
+        message: z
+          .string()
+          .nullable()
+          .describe('The STS text of that code, verbatim (its most frequent one)'),
+        count: z.number().int().describe('Rejected documents carrying this code'),
+      }),
+    )
+    .describe(`The reasons of rejection, the ${MAX_REJECTION_REASONS} most frequent first`),
+  oldestPendingReceivedAt: z.iso
+    .datetime()
+    .nullable()
+    .describe('When the oldest event not final yet was received; null when none is pending'),
+});
+
+export const invoiceStatusSummaryExample: InvoiceStatusSummary = {
+  total: 10_000,
+  byStatus: {
+    received: 0,
+    queued: 120,
+    submitting: 0,
+    submitted: 30,
+    uncertain: 0,
+    blocked: 0,
+    accepted: 9_700,
+    accepted_with_warnings: 100,
+    rejected: 50,
+  },
+  final: 9_850,
+  pending: 150,
+  rejections: [
+    { code: 'S017', message: 'Testo del Sistema TS, come ricevuto', count: 42 },
+    { code: 'S011', message: 'Testo del Sistema TS, come ricevuto', count: 8 },
+  ],
+  oldestPendingReceivedAt: '2026-03-02T09:00:00.000Z',
 };

@@ -1,11 +1,22 @@
-import type { DocumentStatus, StsMessage } from '@sts/shared';
+import {
+  DOCUMENT_STATUSES,
+  type DocumentStatus,
+  FINAL_DOCUMENT_STATUSES,
+  isFinalDocumentStatus,
+  type StsMessage,
+} from '@sts/shared';
 import { lookupStsCode } from '@sts/sts';
 import { and, asc, desc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { invoiceHistoryTable } from '../invoice-history-table.ts';
 import { invoicesTable } from '../invoices-table.ts';
 import type { PatientHasher } from '../patient-privacy.ts';
-import { encodeCursor, type InvoiceListQuery, type InvoiceOperation } from './invoice-list-query.ts';
+import {
+  encodeCursor,
+  type InvoiceListQuery,
+  type InvoiceOperation,
+  type InvoiceSummaryQuery,
+} from './invoice-list-query.ts';
 
 /** An STS message as served: verbatim, with what our error catalogue says of its code. */
 export interface ExplainedStsMessage extends StsMessage {
@@ -48,6 +59,40 @@ export interface InvoiceDetail extends InvoiceSummary {
   /** `received` first (at `receivedAt`), then every applied change in order. */
   history: InvoiceHistoryEntry[];
 }
+
+/** An item of `POST /v1/invoices/lookup`: the list's item, with why it is in its status. */
+export interface InvoiceLookupItem extends InvoiceSummary {
+  statusCause: string | null;
+  messages: ExplainedStsMessage[];
+}
+
+/** What `POST /v1/invoices/lookup` answers: the invoices found (in the order asked) and the ids not found. */
+export interface InvoiceLookup {
+  items: InvoiceLookupItem[];
+  missing: string[];
+}
+
+/** One reason for rejections: an STS code, its text (verbatim) and how many documents it rejected. */
+export interface RejectionCount {
+  code: string;
+  message: string | null;
+  count: number;
+}
+
+/** What `GET /v1/invoices/summary` answers: counts by status, and what rejected documents. */
+export interface InvoiceStatusSummary {
+  total: number;
+  byStatus: Record<DocumentStatus, number>;
+  final: number;
+  pending: number;
+  rejections: RejectionCount[];
+  oldestPendingReceivedAt: string | null;
+}
+
+/** At most this many ids in one look-up. */
+export const MAX_LOOKUP_IDS = 1000;
+/** The summary lists this many reasons of rejection, the most frequent first. */
+export const MAX_REJECTION_REASONS = 20;
 
 const MESSAGE_TYPES = { error: 'E', warning: 'W', info: undefined } as const;
 
@@ -114,12 +159,32 @@ const summaryOf = (row: SummaryRow): InvoiceSummary => ({
   late: row.late,
 });
 
+const FINAL_LIST = sql.raw(FINAL_DOCUMENT_STATUSES.map((status) => `'${status}'`).join(', '));
+
+/** The conditions of the filters the list and the summary share, the tenant's first. */
+function filterConditions(tenantId: string, query: InvoiceSummaryQuery): SQL[] {
+  const conditions: SQL[] = [eq(invoicesTable.tenantId, tenantId)];
+  if (query.credentialId) conditions.push(eq(invoicesTable.credentialId, query.credentialId));
+  if (query.receivedFrom) conditions.push(gte(invoicesTable.receivedAt, query.receivedFrom));
+  if (query.receivedTo) conditions.push(lt(invoicesTable.receivedAt, query.receivedTo));
+  if (query.issuedFrom) conditions.push(gte(invoicesTable.issueDate, query.issuedFrom));
+  if (query.issuedTo) conditions.push(lte(invoicesTable.issueDate, query.issuedTo));
+  if (query.taxYear !== undefined) conditions.push(eq(invoicesTable.taxYear, query.taxYear));
+  if (query.operation) conditions.push(eq(invoicesTable.operation, query.operation));
+  if (query.vatNumber) conditions.push(eq(invoicesTable.vatNumber, query.vatNumber));
+  return conditions;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface InvoiceReadService {
   /** One invoice event of the tenant, with its history; null when there is none by that id. */
   get(tenantId: string, id: string): Promise<InvoiceDetail | null>;
   list(tenantId: string, query: InvoiceListQuery): Promise<{ items: InvoiceSummary[]; next: string | null }>;
+  /** The tenant's invoice events of these ids (one query), and the ids it has none of. */
+  lookup(tenantId: string, ids: readonly string[]): Promise<InvoiceLookup>;
+  /** Counts by status and the most frequent reasons of rejection, of the events the filters select. */
+  summary(tenantId: string, query: InvoiceSummaryQuery): Promise<InvoiceStatusSummary>;
   /** Whether one of the tenant's invoice events carries this STS protocol. */
   hasProtocol(tenantId: string, protocol: string): Promise<boolean>;
 }
@@ -171,16 +236,8 @@ export function createInvoiceReadService({
     },
 
     async list(tenantId, query) {
-      const conditions: SQL[] = [eq(invoicesTable.tenantId, tenantId)];
+      const conditions = filterConditions(tenantId, query);
       if (query.statuses) conditions.push(inArray(invoicesTable.status, query.statuses));
-      if (query.credentialId) conditions.push(eq(invoicesTable.credentialId, query.credentialId));
-      if (query.receivedFrom) conditions.push(gte(invoicesTable.receivedAt, query.receivedFrom));
-      if (query.receivedTo) conditions.push(lt(invoicesTable.receivedAt, query.receivedTo));
-      if (query.issuedFrom) conditions.push(gte(invoicesTable.issueDate, query.issuedFrom));
-      if (query.issuedTo) conditions.push(lte(invoicesTable.issueDate, query.issuedTo));
-      if (query.taxYear !== undefined) conditions.push(eq(invoicesTable.taxYear, query.taxYear));
-      if (query.operation) conditions.push(eq(invoicesTable.operation, query.operation));
-      if (query.vatNumber) conditions.push(eq(invoicesTable.vatNumber, query.vatNumber));
       if (query.patient) conditions.push(eq(invoicesTable.patientHash, patientHasher.hash(query.patient)));
       if (query.after) {
         conditions.push(
@@ -199,6 +256,92 @@ export function createInvoiceReadService({
         items: page.map(summaryOf),
         next:
           rows.length > query.limit && last ? encodeCursor({ receivedAt: last.cursorAt, id: last.id }) : null,
+      };
+    },
+
+    async lookup(tenantId, ids) {
+      const wanted = [...new Set(ids.map((id) => id.toLowerCase()))];
+      const rows = (await db
+        .select({
+          ...summaryColumns,
+          statusCause: invoicesTable.statusCause,
+          messages: invoicesTable.messages,
+        })
+        .from(invoicesTable)
+        .where(
+          and(
+            eq(invoicesTable.tenantId, tenantId),
+            // One parameter, one index probe per id: `= any($2::uuid[])`, not a list of 1,000 parameters.
+            sql`${invoicesTable.id} = any(${sql.param(wanted)}::uuid[])`,
+          ),
+        )) as (SummaryRow & { statusCause: string | null; messages: StsMessage[] | null })[];
+      const found = new Map(rows.map((row) => [row.id, row]));
+      return {
+        items: wanted.flatMap((id) => {
+          const row = found.get(id);
+          return row
+            ? [{ ...summaryOf(row), statusCause: row.statusCause, messages: explainMessages(row.messages) }]
+            : [];
+        }),
+        missing: wanted.filter((id) => !found.has(id)),
+      };
+    },
+
+    async summary(tenantId, query) {
+      const where = and(...filterConditions(tenantId, query));
+      // One pass over (tenant_id, tax_year, status, received_at) (migration 0007) with a tax year, over
+      // (tenant_id, status, received_at) without: counts and the oldest pending need no table row.
+      const counts = await db
+        .select({
+          status: invoicesTable.status,
+          count: sql<number>`count(*)::int`,
+          oldestPending: sql<
+            string | null
+          >`to_char(min(${invoicesTable.receivedAt}) filter (where ${invoicesTable.status} not in (${FINAL_LIST})) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+        })
+        .from(invoicesTable)
+        .where(where)
+        .groupBy(invoicesTable.status);
+      const byStatus = Object.fromEntries(DOCUMENT_STATUSES.map((status) => [status, 0])) as Record<
+        DocumentStatus,
+        number
+      >;
+      let total = 0;
+      let final = 0;
+      let oldestPending: string | null = null;
+      for (const row of counts) {
+        byStatus[row.status] = row.count;
+        total += row.count;
+        if (isFinalDocumentStatus(row.status)) final += row.count;
+        if (row.oldestPending && (!oldestPending || row.oldestPending < oldestPending))
+          oldestPending = row.oldestPending;
+      }
+      // The reasons: the error messages of the rejected documents (the index on status finds them),
+      // by STS code, each with its most frequent text. A document rejected without any error message
+      // (none is expected) counts under its status cause, without text.
+      const rejections = byStatus.rejected
+        ? ((
+            await db.execute<{ code: string; message: string | null; count: number }>(sql`
+              select coalesce(m.value->>'code', ${invoicesTable.statusCause}, 'rejected') as "code",
+                     mode() within group (order by m.value->>'text') as "message",
+                     count(distinct ${invoicesTable.id})::int as "count"
+                from ${invoicesTable}
+                left join lateral jsonb_array_elements(
+                       case when jsonb_typeof(${invoicesTable.messages}) = 'array' then ${invoicesTable.messages} else '[]'::jsonb end
+                     ) as m(value) on m.value->>'kind' = 'error'
+               where ${and(where, eq(invoicesTable.status, 'rejected'))}
+               group by 1
+               order by 3 desc, 1
+               limit ${MAX_REJECTION_REASONS}`)
+          ).rows as RejectionCount[])
+        : [];
+      return {
+        total,
+        byStatus,
+        final,
+        pending: total - final,
+        rejections,
+        oldestPendingReceivedAt: oldestPending,
       };
     },
 

@@ -315,4 +315,216 @@ describe('GET /v1/invoices and /v1/invoices/:id', () => {
       }
     });
   });
+
+  describe('the look-up by ids', () => {
+    const lookup = (body: unknown, key = reader) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/invoices/lookup',
+        headers: { authorization: `Bearer ${key}` },
+        payload: body as object,
+      });
+
+    it('answers the tenant’s invoices in the order asked, in one query, and the rest as missing', async () => {
+      const mine: { id: string }[] = [];
+      for (let index = 0; index < 3; index++)
+        mine.push(
+          await insertInvoiceRow(pool, {
+            tenantId: tenant,
+            status: index ? 'rejected' : 'queued',
+            ...(index
+              ? { statusCause: 'sts-rejected', messages: [{ code: 'S017', kind: 'error', text: 'TESTO' }] }
+              : {}),
+          }),
+        );
+      const foreign = await insertInvoiceRow(pool, { tenantId: otherTenant });
+      const unknown = randomUUID();
+      const ids = [mine[2]!.id, unknown, mine[0]!.id, foreign.id, mine[1]!.id.toUpperCase(), mine[2]!.id];
+      const response = await lookup({ ids });
+      expect(response.statusCode, response.body).toBe(200);
+      const body = response.json();
+      expect(body.items.map((item: { id: string }) => item.id)).toEqual([
+        mine[2]!.id,
+        mine[0]!.id,
+        mine[1]!.id,
+      ]);
+      expect(body.items[1]).toMatchObject({ status: 'queued', operation: 'insert', taxYear: 2026 });
+      // The list's item, with the status cause and the STS messages.
+      const listed = (await get(`/v1/invoices?limit=500`))
+        .json()
+        .items.find((item: { id: string }) => item.id === mine[0]!.id);
+      expect(body.items[1]).toEqual({ ...listed, statusCause: null, messages: [] });
+      expect(body.items[0]).toMatchObject({
+        status: 'rejected',
+        statusCause: 'sts-rejected',
+        messages: [{ code: 'S017', kind: 'error', text: 'TESTO', known: true }],
+      });
+      expect(body.missing).toEqual([unknown, foreign.id]);
+    });
+
+    it('takes 1,000 ids', async () => {
+      const ids: string[] = Array.from({ length: 1000 }, () => randomUUID());
+      const row = await insertInvoiceRow(pool, { tenantId: tenant });
+      ids[999] = row.id;
+      const response = await lookup({ ids });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.json().items.map((item: { id: string }) => item.id)).toEqual([row.id]);
+      expect(response.json().missing).toHaveLength(999);
+    });
+
+    it('answers 400 problem+json naming the field and the rule for bad input', async () => {
+      const cases: [unknown, string, string][] = [
+        [{ ids: [] }, 'ids', 'min-items'],
+        [{ ids: Array.from({ length: 1001 }, () => randomUUID()) }, 'ids', 'max-items'],
+        [{ ids: [randomUUID(), 'not-a-uuid'] }, 'ids.1', 'uuid'],
+        [{ ids: 'abc' }, 'ids', 'type'],
+        [{}, 'ids', 'required'],
+        [{ ids: [randomUUID()], colour: 'red' }, 'colour', 'unknown-field'],
+      ];
+      for (const [body, field, rule] of cases) {
+        const response = await lookup(body);
+        expect(response.statusCode, JSON.stringify(body).slice(0, 80)).toBe(400);
+        expect(problem(response).errors).toContainEqual(expect.objectContaining({ field, rule }));
+      }
+      const notJson = await app.inject({
+        method: 'POST',
+        url: '/v1/invoices/lookup',
+        headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/json' },
+        payload: '{"ids": [',
+      });
+      expect(notJson.statusCode).toBe(400);
+      expect((await lookup({ ids: [randomUUID()] }, writerOnly)).statusCode).toBe(403);
+    });
+  });
+
+  describe('the summary', () => {
+    let key: string;
+    beforeAll(async () => {
+      const { tenants } = gatewayAccounts(pool, clock);
+      const created = await tenants.create({ name: 'Clinica Conti', scopes: ['invoices:read'] });
+      const tenantId = created.tenant.id;
+      key = created.firstKey.key;
+      const s017 = { code: 'S017', kind: 'error' as const, text: 'TESTO S017 COME RICEVUTO' };
+      const s011 = { code: 'S011', kind: 'error' as const, text: 'TESTO S011 COME RICEVUTO' };
+      const w008 = { code: 'W008', kind: 'warning' as const, text: 'TESTO W008' };
+      const rows: Parameters<typeof insertInvoiceRow>[1][] = [
+        { tenantId, taxYear: 2025, status: 'accepted' },
+        { tenantId, taxYear: 2025, status: 'accepted' },
+        { tenantId, taxYear: 2025, status: 'accepted_with_warnings', messages: [w008] },
+        { tenantId, taxYear: 2025, status: 'rejected', messages: [s017, w008], statusCause: 'sts-rejected' },
+        { tenantId, taxYear: 2025, status: 'rejected', messages: [s017] },
+        { tenantId, taxYear: 2025, status: 'rejected', messages: [s011, s017] },
+        { tenantId, taxYear: 2025, status: 'rejected', messages: null, statusCause: 'sts-rejected' },
+        { tenantId, taxYear: 2025, status: 'queued', receivedAt: '2026-01-05T10:00:00.123Z' },
+        { tenantId, taxYear: 2025, status: 'received', receivedAt: '2026-01-07T10:00:00Z' },
+        {
+          tenantId,
+          taxYear: 2025,
+          status: 'blocked',
+          receivedAt: '2026-01-06T10:00:00Z',
+          operation: 'refund',
+          vatNumber: '01234567897',
+        },
+        // Another year, and another tenant: not counted.
+        { tenantId, taxYear: 2026, status: 'submitted', receivedAt: '2026-01-01T10:00:00Z' },
+        { tenantId: otherTenant, taxYear: 2025, status: 'rejected', messages: [s011] },
+      ];
+      for (const row of rows) await insertInvoiceRow(pool, row);
+    });
+    const summary = async (query: string) => {
+      const response = await get(`/v1/invoices/summary${query}`, key);
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json();
+    };
+
+    it('counts by status, final and pending, the oldest pending, and the reasons of rejection by STS code', async () => {
+      expect(await summary('?taxYear=2025')).toEqual({
+        total: 10,
+        byStatus: {
+          received: 1,
+          queued: 1,
+          submitting: 0,
+          submitted: 0,
+          uncertain: 0,
+          blocked: 1,
+          accepted: 2,
+          accepted_with_warnings: 1,
+          rejected: 4,
+        },
+        final: 7,
+        pending: 3,
+        rejections: [
+          { code: 'S017', message: 'TESTO S017 COME RICEVUTO', count: 3 },
+          { code: 'S011', message: 'TESTO S011 COME RICEVUTO', count: 1 },
+          { code: 'sts-rejected', message: null, count: 1 },
+        ],
+        oldestPendingReceivedAt: '2026-01-05T10:00:00.123Z',
+      });
+      const all = await summary('');
+      expect(all).toMatchObject({
+        total: 11,
+        pending: 4,
+        oldestPendingReceivedAt: '2026-01-01T10:00:00.000Z',
+      });
+      expect(all.byStatus.submitted).toBe(1);
+      expect(await summary('?taxYear=2025&operation=refund&vatNumber=01234567897')).toMatchObject({
+        total: 1,
+        final: 0,
+        pending: 1,
+        rejections: [],
+      });
+      expect(await summary('?taxYear=2024')).toMatchObject({
+        total: 0,
+        final: 0,
+        pending: 0,
+        rejections: [],
+        oldestPendingReceivedAt: null,
+      });
+      expect(
+        await summary('?receivedFrom=2026-01-06T00:00:00Z&receivedTo=2026-01-07T00:00:00Z'),
+      ).toMatchObject({
+        total: 1,
+        byStatus: { blocked: 1 },
+      });
+    });
+
+    it('is read from an index, by tax year', async () => {
+      await pool.query('analyze gateway.invoices');
+      const client = await pool.connect();
+      try {
+        await client.query('set enable_seqscan = off');
+        const { rows } = await client.query(
+          `explain select status, count(*), min(received_at) from gateway.invoices
+            where tenant_id = $1 and tax_year = 2025 group by status`,
+          [tenant],
+        );
+        expect(rows.map((row: Record<string, string>) => Object.values(row)[0]).join('\n')).toContain(
+          'Index Only Scan using invoices_tenant_tax_year',
+        );
+      } finally {
+        await client.query('reset enable_seqscan');
+        client.release();
+      }
+    });
+
+    it('answers 400 problem+json naming the field and the rule for each bad filter', async () => {
+      const cases: [string, string, string][] = [
+        ['taxYear=26', 'taxYear', 'year'],
+        ['credentialId=42', 'credentialId', 'uuid'],
+        ['receivedFrom=yesterday', 'receivedFrom', 'datetime'],
+        ['issuedFrom=2026-02-03&issuedTo=2026-02-01', 'issuedTo', 'after-from'],
+        ['operation=delete', 'operation', 'enum'],
+        ['vatNumber=123', 'vatNumber', 'vat-number'],
+        ['status=rejected', 'status', 'unknown-field'],
+        ['limit=5', 'limit', 'unknown-field'],
+        ['taxYear=2025&taxYear=2026', 'taxYear', 'type'],
+      ];
+      for (const [query, field, rule] of cases) {
+        const response = await get(`/v1/invoices/summary?${query}`, key);
+        expect(response.statusCode, query).toBe(400);
+        expect(problem(response).errors, query).toContainEqual(expect.objectContaining({ field, rule }));
+      }
+      expect((await get('/v1/invoices/summary', writerOnly)).statusCode).toBe(403);
+    });
+  });
 });

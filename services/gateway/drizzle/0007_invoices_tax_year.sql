@@ -1,0 +1,1 @@
+CREATE INDEX "invoices_tenant_tax_year" ON "gateway"."invoices" USING btree ("tenant_id","tax_year","status","received_at");
