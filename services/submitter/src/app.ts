@@ -33,7 +33,12 @@ import { createOutcomePollHandler } from './jobs/outcome-poll-handler.ts';
 import { createReceiptFetchHandler } from './jobs/receipt-fetch-handler.ts';
 import { createSendReconcileHandler } from './jobs/send-reconcile-handler.ts';
 import { startSubmitterWorkers } from './jobs/submitter-workers.ts';
-import { createPostgresProofStore, createProofTokenVerifier, registerProofRoutes } from './proofs/index.ts';
+import {
+  createPostgresProofStore,
+  createProofTokenVerifier,
+  type ProofStore,
+  registerProofRoutes,
+} from './proofs/index.ts';
 import { createSweeper, type SweeperOptions } from './recovery/sweeper.ts';
 import type { CredentialAccess } from './sending/credential-access.ts';
 import { createDocumentSending } from './sending/document-sending.ts';
@@ -71,6 +76,8 @@ export interface PipelineDeps {
   testCalendar: 'relaxed' | 'enforce';
   /** Keys that verify the gateway's service tokens on the proof and submission-status routes. */
   proofReaderKeys: readonly ServiceTokenKey[];
+  /** Where proofs are kept (`SUBMITTER_PROOF_STORE`); the Postgres store by default. */
+  proofs?: ProofStore;
   dispatch: DispatchOptions;
   sweeper: SweeperOptions & { intervalMs: number };
   relayIntervalMs: number;
@@ -108,7 +115,7 @@ export function buildApp({
   const today = () => romeDate(clock());
   const producer = createJobProducer({ service: 'submitter', connection: redis });
   app.addHook('onClose', () => producer.close());
-  const proofs = createPostgresProofStore({ pool, clock });
+  const proofs = pipeline.proofs ?? createPostgresProofStore({ pool, clock });
   const flush = createFlushTrigger({ producer, clock });
   const sessions = createSessions({
     credentials: pipeline.credentials,

@@ -2,6 +2,7 @@ import { configFragments } from '@sts/shared';
 import { z } from 'zod';
 import { credentialsConfigFragment } from './credentials/credentials-config.ts';
 import { pacingConfigFragment } from './pacing/pacing-config.ts';
+import { proofStoreConfigCheck, proofStoreConfigFragment } from './proofs/proof-store-config.ts';
 
 /** Paths separated by commas or line ends, blanks dropped. */
 const fileList = z.string().transform((text) =>
@@ -14,7 +15,7 @@ const ms = (fallback: number, min = 0) =>
   z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(min).default(fallback);
 const ROLES = ['workers', 'sweeper', 'relay', 'api'] as const;
 
-export const submitterConfigSchema = z.object({
+const submitterConfigFields = z.object({
   ...configFragments.service,
   ...configFragments.http,
   PORT: configFragments.http.PORT.default(8082),
@@ -72,7 +73,13 @@ export const submitterConfigSchema = z.object({
   SUBMITTER_STUCK_AFTER_MS: ms(180_000, 1000),
   SUBMITTER_IDLE_AFTER_MS: ms(60_000, 100),
   SUBMITTER_RELAY_INTERVAL_MS: ms(100, 10),
+
+  // Where proofs are kept (src/proofs/): Postgres, or an S3-compatible bucket.
+  ...proofStoreConfigFragment,
 });
+
+/** With the checks across fields: the S3 proof store has its bucket and region. */
+export const submitterConfigSchema = submitterConfigFields.check(proofStoreConfigCheck);
 
 export type SubmitterConfig = z.infer<typeof submitterConfigSchema>;
 export type SubmitterRole = (typeof ROLES)[number];

@@ -9,6 +9,7 @@ import { submitterMigrations } from './db/migrations.ts';
 import { developmentFallbacks } from './development-fallbacks.ts';
 import { createPacer } from './pacing/pacer.ts';
 import { pacerOptions } from './pacing/pacing-config.ts';
+import { proofStoreFromConfig } from './proofs/proof-store-config.ts';
 
 // The shared start-up (packages/shared/src/service-runtime.ts): configuration, telemetry, logger,
 // migrations, Postgres, Redis, HTTP, shutdown. What is the submitter's own is its pipeline.
@@ -36,6 +37,7 @@ await startService({
             : 'in-flight lease not removed at release: it expires by itself',
         ),
     });
+    const proofStore = proofStoreFromConfig(config, { pool });
     const app = buildApp({
       logger,
       pool,
@@ -70,6 +72,7 @@ await startService({
         },
         testCalendar: config.SUBMITTER_TEST_CALENDAR,
         proofReaderKeys: config.proofReaderKeys,
+        proofs: proofStore.proofs,
         dispatch: {
           flushIntervalMs: config.SUBMITTER_FLUSH_INTERVAL_MS,
           fileTargetDocuments: config.SUBMITTER_FILE_TARGET_DOCUMENTS,
@@ -91,6 +94,7 @@ await startService({
     app.addHook('onClose', async () => {
       await pacer.close();
       workerConnection.disconnect();
+      proofStore.close();
     });
     return app;
   },

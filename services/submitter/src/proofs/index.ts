@@ -20,3 +20,10 @@ export {
   type ProofStore,
   type StoredProof,
 } from './proof-store.ts';
+export {
+  createS3ProofStore,
+  DEFAULT_PROOF_PREFIX,
+  ProofObjectConflictError,
+  proofObjectKey,
+  type S3ProofStoreOptions,
+} from './s3-proof-store.ts';

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   createHttpApp,
   createLogger,
@@ -14,8 +15,10 @@ import {
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestS3Server, type TestS3Server } from '../../test-support/s3-server.ts';
 import { createProofTokenVerifier, type ProofRouteDeps, registerProofRoutes } from './proof-routes.ts';
-import { createPostgresProofStore, type ProofStore } from './proof-store.ts';
+import { createPostgresProofStore, type ProofStore, sha256Of } from './proof-store.ts';
+import { createS3ProofStore, DEFAULT_PROOF_PREFIX, proofObjectKey } from './s3-proof-store.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -41,7 +44,25 @@ const gatewayKey = key('gateway-test', 'gateway', ['credentials:manage', SUBMISS
 const strangerKey = key('stranger', 'gateway', [SUBMISSION_PROOFS_SCOPE]);
 const submitterKey = key('submitter-test', 'submitter', [SUBMISSION_PROOFS_SCOPE, 'credentials:lease']);
 
-describe('submitter proof routes', () => {
+// The same routes served from either store: bytes in Postgres, or in a real S3-compatible server.
+let s3: TestS3Server;
+beforeAll(async () => {
+  s3 = await startTestS3Server();
+});
+afterAll(async () => {
+  await s3.close();
+});
+
+describe.each([
+  { name: 'postgres', create: (pool: Pool): ProofStore => createPostgresProofStore({ pool }) },
+  {
+    name: 's3',
+    create: (pool: Pool): ProofStore => createS3ProofStore({ pool, client: s3.client, bucket: s3.bucket }),
+  },
+])('submitter proof routes ($name store)', ({ name, create }) => {
+  // One database for both stores: each its own tenants.
+  const tenantA = `${name}-tenant-a`;
+  const tenantB = `${name}-tenant-b`;
   let pool: Pool;
   let redis: Redis;
   let store: ProofStore;
@@ -52,38 +73,38 @@ describe('submitter proof routes', () => {
   beforeAll(async () => {
     pool = createPool({ url: database.url, applicationName: 'proof-routes-test' });
     redis = createRedis(redisDatabase.url, 'proof-routes-test');
-    store = createPostgresProofStore({ pool });
-    await store.put('tenant-a', { kind: 'sent-zip', fileId, contentType: 'application/zip', bytes: ZIP });
-    await store.put('tenant-a', {
+    store = create(pool);
+    await store.put(tenantA, { kind: 'sent-zip', fileId, contentType: 'application/zip', bytes: ZIP });
+    await store.put(tenantA, {
       kind: 'upload-answer',
       protocol: DONE,
       fileId,
       contentType: 'application/xml',
       bytes: Buffer.from('<ricevuta><protocollo>26030211354512345</protocollo></ricevuta>'),
     });
-    await store.put('tenant-a', {
+    await store.put(tenantA, {
       kind: 'receipt-pdf',
       protocol: DONE,
       contentType: 'application/pdf',
       bytes: PDF,
     });
-    await store.put('tenant-a', {
+    await store.put(tenantA, {
       kind: 'error-detail-csv',
       protocol: DONE,
       contentType: 'text/csv; charset=iso-8859-1',
       bytes: CSV,
     });
-    await store.put('tenant-b', {
+    await store.put(tenantB, {
       kind: 'receipt-pdf',
       protocol: OTHERS,
       contentType: 'application/pdf',
       bytes: Buffer.from('%PDF-1.4 b'),
     });
     for (const [protocol, tenant] of [
-      [DONE, 'tenant-a'],
-      [PENDING, 'tenant-a'],
-      [SINGLE, 'tenant-a'],
-      [OTHERS, 'tenant-b'],
+      [DONE, tenantA],
+      [PENDING, tenantA],
+      [SINGLE, tenantA],
+      [OTHERS, tenantB],
     ]) {
       known.set(protocol!, tenant!);
     }
@@ -110,7 +131,7 @@ describe('submitter proof routes', () => {
   ) =>
     createServiceTokenSigner({ key: options.signWith ?? gatewayKey }).sign({
       audience: options.audience ?? 'submitter',
-      tenantId: options.tenantId ?? 'tenant-a',
+      tenantId: options.tenantId ?? tenantA,
       subject: 'api-key:7c0d9f3e',
       scopes: options.scopes ?? [SUBMISSION_PROOFS_SCOPE],
     });
@@ -147,6 +168,24 @@ describe('submitter proof routes', () => {
     expect(response.rawPayload.equals(ZIP)).toBe(true);
   });
 
+  it.runIf(name === 's3')(
+    'answers 500 and serves nothing when the object in the bucket was changed',
+    async () => {
+      const protocol = '26030266666666666';
+      known.set(protocol, tenantA);
+      const pdf = Buffer.from('%PDF-1.4 kept');
+      await store.put(tenantA, { kind: 'receipt-pdf', protocol, contentType: 'application/pdf', bytes: pdf });
+      const key = proofObjectKey(DEFAULT_PROOF_PREFIX, tenantA, 'receipt-pdf', sha256Of(pdf));
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: Buffer.from('%PDF-1.4 FORGED') }),
+      );
+      const response = await get(`${protocol}/receipt`);
+      expect(response.statusCode).toBe(500);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).not.toContain('FORGED');
+    },
+  );
+
   it('answers 404 for an unknown protocol, another tenant’s, a proof that will never exist, or no protocol at all', async () => {
     for (const path of [
       '00000000000000000/receipt',
@@ -163,7 +202,7 @@ describe('submitter proof routes', () => {
       expect(response.json()).toMatchObject({ status: 404, type: expect.stringMatching(/\/not-found$/) });
     }
     // Its own tenant gets it.
-    const own = await get(`${OTHERS}/receipt`, token({ tenantId: 'tenant-b' }));
+    const own = await get(`${OTHERS}/receipt`, token({ tenantId: tenantB }));
     expect(own.statusCode).toBe(200);
     expect(own.rawPayload.toString()).toBe('%PDF-1.4 b');
   });

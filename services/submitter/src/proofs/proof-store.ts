@@ -14,9 +14,10 @@ export { PROOF_KINDS, type ProofKind };
  * Every read names the tenant and sees only that tenant's proofs. Bytes are checked against their
  * SHA-256 on every read: a proof whose bytes no longer match is an error, never served.
  *
- * The interface is the storage's, not Postgres's: an object-store implementation (S3) keeps the
- * metadata row in Postgres (same columns, `bytes` replaced by an object key) and the bytes in the
- * bucket under a content-addressed key; see docs/decisions.md.
+ * The interface is the storage's, not Postgres's. Two implementations share the metadata rows in
+ * `submitter.proofs` (lookups, tenants, the caller's transaction): `createPostgresProofStore` keeps
+ * the bytes in the row; `createS3ProofStore` (s3-proof-store.ts) keeps them in an S3-compatible
+ * bucket under a content-addressed key, the row holding that key; see docs/decisions.md.
  */
 export interface ProofStore {
   /**
@@ -92,17 +93,20 @@ const FIXED_TYPES: Partial<Record<ProofKind, { essence: string; charset?: true }
   'error-detail-csv': { essence: 'text/csv', charset: true },
 };
 
-/** A proof's bytes do not match its recorded SHA-256 (or size): storage corruption, never served. */
+/**
+ * A proof's bytes do not match its recorded SHA-256 (or size), or are gone from the bucket: storage
+ * corruption, never served.
+ */
 export class ProofIntegrityError extends Error {
   readonly proofId: string;
-  constructor(proofId: string) {
-    super(`proof ${proofId}: its bytes do not match their recorded SHA-256`);
+  constructor(proofId: string, problem = 'its bytes do not match their recorded SHA-256') {
+    super(`proof ${proofId}: ${problem}`);
     this.name = 'ProofIntegrityError';
     this.proofId = proofId;
   }
 }
 
-const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+export const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const isProtocol = (value: string) => value.length <= MAX_PROTOCOL_LENGTH && /^[\x21-\x7e]+$/.test(value);
 
 function checkNewProof(tenantId: string, proof: NewProof): void {
@@ -145,7 +149,8 @@ interface Row {
   sha256: string;
   size: number;
   created_at: Date;
-  bytes?: Buffer;
+  bytes?: Buffer | null;
+  object_key?: string | null;
 }
 
 const RECORD_COLUMNS =
@@ -166,12 +171,32 @@ function recordOf(row: Row): ProofRecord {
   };
 }
 
-/** The record with its bytes, after checking them against the hash and size written beside them. */
-function storedOf(row: Row): StoredProof {
-  const bytes = row.bytes!;
-  if (bytes.length !== row.size || sha256Of(bytes) !== row.sha256) throw new ProofIntegrityError(row.id);
-  return { ...recordOf(row), bytes };
+/**
+ * Where a proof's bytes are kept: in its row, or in an object store with the row holding the
+ * object's key. Everything else (validation, rows, lookups, the integrity check) is common.
+ */
+export interface ProofBytes {
+  /** Keeps the bytes of a proof about to be recorded (before its row); what the row holds for them. */
+  keep(
+    tenantId: string,
+    proof: NewProof,
+    sha256: string,
+  ): Promise<{ bytes: Buffer; objectKey: null } | { bytes: null; objectKey: string }>;
+  /** The bytes of a row that holds an object key in their place (the caller checks them). */
+  fetch(proofId: string, objectKey: string): Promise<Buffer>;
 }
+
+/** Bytes in the row (`bytea`): the Postgres store. */
+const bytesInRow: ProofBytes = {
+  keep: async (_tenantId, proof) => ({ bytes: proof.bytes, objectKey: null }),
+  fetch: async (proofId, objectKey) => {
+    throw new Error(
+      `proof ${proofId}: its bytes are in an S3 bucket (object ${objectKey}), not in Postgres; read it with the S3 proof store`,
+    );
+  },
+};
+
+const SELECT_STORED = `select ${RECORD_COLUMNS}, bytes, object_key from submitter.proofs`;
 
 export interface PostgresProofStoreOptions {
   pool: Pool;
@@ -179,19 +204,39 @@ export interface PostgresProofStoreOptions {
 }
 
 /** The proof store in `submitter.proofs` (bytes as `bytea`): the default. */
-export function createPostgresProofStore({
+export function createPostgresProofStore(options: PostgresProofStoreOptions): ProofStore {
+  return createIndexedProofStore({ ...options, bytes: bytesInRow });
+}
+
+/**
+ * A proof store on the rows of `submitter.proofs`, its bytes where `bytes` keeps them. The bytes are
+ * kept first, then the row is written (in the caller's transaction when given): a row never exists
+ * without its bytes; a transaction that rolls back may leave bytes without a row (an object nobody
+ * refers to, see s3-proof-store.ts).
+ */
+export function createIndexedProofStore({
   pool,
   clock = systemClock,
-}: PostgresProofStoreOptions): ProofStore {
+  bytes: storage,
+}: PostgresProofStoreOptions & { bytes: ProofBytes }): ProofStore {
+  /** The record with its bytes, after checking them against the hash and size written beside them. */
+  const storedOf = async (row: Row): Promise<StoredProof> => {
+    const bytes = row.bytes ?? (await storage.fetch(row.id, row.object_key!));
+    if (bytes.length !== row.size || sha256Of(bytes) !== row.sha256) throw new ProofIntegrityError(row.id);
+    return { ...recordOf(row), bytes };
+  };
+
   return {
     async put(tenantId, proof, options) {
       checkNewProof(tenantId, proof);
       const id = randomUUID();
       const sha256 = sha256Of(proof.bytes);
+      const kept = await storage.keep(tenantId, proof, sha256);
       await (options?.client ?? pool).query(
         `insert into submitter.proofs
-           (id, tenant_id, kind, protocol, file_id, invoice_id, content_type, bytes, sha256, size, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+           (id, tenant_id, kind, protocol, file_id, invoice_id, content_type, bytes, object_key, sha256, size,
+            created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
         [
           id,
           tenantId,
@@ -200,7 +245,8 @@ export function createPostgresProofStore({
           proof.fileId ?? null,
           proof.invoiceId ?? null,
           proof.contentType,
-          proof.bytes,
+          kept.bytes,
+          kept.objectKey,
           sha256,
           proof.bytes.length,
           clock(),
@@ -211,10 +257,10 @@ export function createPostgresProofStore({
 
     async get(tenantId, id) {
       if (typeof id !== 'string' || !UUID.test(id)) return undefined;
-      const { rows } = await pool.query<Row>(
-        `select ${RECORD_COLUMNS}, bytes from submitter.proofs where tenant_id = $1 and id = $2`,
-        [tenantId, id],
-      );
+      const { rows } = await pool.query<Row>(`${SELECT_STORED} where tenant_id = $1 and id = $2`, [
+        tenantId,
+        id,
+      ]);
       return rows[0] ? storedOf(rows[0]) : undefined;
     },
 
@@ -223,7 +269,7 @@ export function createPostgresProofStore({
       // By the protocol itself, or by the file of a proof that carries this protocol (its upload
       // answer): the zip is kept before the STS gives the file its protocol.
       const { rows } = await pool.query<Row>(
-        `select ${RECORD_COLUMNS}, bytes from submitter.proofs
+        `${SELECT_STORED}
           where tenant_id = $1 and kind = $3
             and (protocol = $2
                  or file_id in (select file_id from submitter.proofs

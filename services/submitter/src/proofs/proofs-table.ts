@@ -27,8 +27,10 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
 /**
  * The proofs of what was sent to the STS and what it answered, kept ten years. Append-only: the
  * migration adds a trigger that refuses every UPDATE and TRUNCATE, and a DELETE of a row younger than
- * ten years. The database itself checks that `sha256` and `size` describe `bytes`, so a row can never
- * claim a hash its bytes do not have.
+ * ten years. A row holds its bytes (the Postgres store) or the key of the object that holds them in
+ * an S3 bucket (the S3 store), exactly one of the two. Where the bytes are in the row, the database
+ * itself checks that `sha256` and `size` describe them, so a row can never claim a hash its bytes do
+ * not have; an object's bytes are checked against the row on every read.
  */
 export const proofsTable = submitterSchema.table(
   'proofs',
@@ -43,7 +45,10 @@ export const proofsTable = submitterSchema.table(
     /** The document (the gateway's invoice event id), for single-document sends. */
     invoiceId: uuid('invoice_id'),
     contentType: text('content_type').notNull(),
-    bytes: bytea('bytes').notNull(),
+    /** The bytes, when kept in Postgres; null when they are in the bucket under `objectKey`. */
+    bytes: bytea('bytes'),
+    /** The S3 object holding the bytes (prefix included, bucket from the configuration). */
+    objectKey: text('object_key'),
     /** SHA-256 of `bytes`, lower-case hex. */
     sha256: text('sha256').notNull(),
     size: integer('size').notNull(),
@@ -53,8 +58,13 @@ export const proofsTable = submitterSchema.table(
     index('proofs_protocol').on(table.tenantId, table.protocol, table.kind, table.createdAt),
     index('proofs_file').on(table.fileId),
     check('proofs_kind', sql`${table.kind} in (${kindList})`),
-    check('proofs_sha256', sql`${table.sha256} = encode(sha256(${table.bytes}), 'hex')`),
-    check('proofs_size', sql`${table.size} = octet_length(${table.bytes})`),
+    check(
+      'proofs_sha256',
+      sql`${table.bytes} is null or ${table.sha256} = encode(sha256(${table.bytes}), 'hex')`,
+    ),
+    check('proofs_size', sql`${table.bytes} is null or ${table.size} = octet_length(${table.bytes})`),
+    check('proofs_bytes_or_object', sql`(${table.bytes} is null) <> (${table.objectKey} is null)`),
+    check('proofs_sha256_hex', sql`${table.sha256} ~ '^[0-9a-f]{64}$'`),
   ],
 );
 
