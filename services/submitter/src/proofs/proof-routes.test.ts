@@ -168,9 +168,9 @@ describe.each([
     expect(response.rawPayload.equals(ZIP)).toBe(true);
   });
 
-  it.runIf(name === 's3')(
-    'answers 500 and serves nothing when the object in the bucket was changed',
-    async () => {
+  // Only a bucket can be changed behind the store's back: the case exists for the S3 store alone.
+  if (name === 's3')
+    it('answers 500 and serves nothing when the object in the bucket was changed', async () => {
       const protocol = '26030266666666666';
       known.set(protocol, tenantA);
       const pdf = Buffer.from('%PDF-1.4 kept');
@@ -183,8 +183,7 @@ describe.each([
       expect(response.statusCode).toBe(500);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(response.body).not.toContain('FORGED');
-    },
-  );
+    });
 
   it('answers 404 for an unknown protocol, another tenant’s, a proof that will never exist, or no protocol at all', async () => {
     for (const path of [
