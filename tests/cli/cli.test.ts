@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLINIC_VAT_NUMBER, gatewayAccounts, invoiceEvent, patientTaxCode } from '@sts/gateway/testing';
-import { createPool, type Pool } from '@sts/shared';
+import { createPool, type Pool, romeDate } from '@sts/shared';
+import { calendarDeadlines } from '@sts/sts';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.ts';
@@ -22,10 +23,17 @@ interface Run {
   json: any;
 }
 
+/** Quotes a word for `sh -c`. */
+const shellWord = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+/** Days from one civil date to another. */
+const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
 /**
  * The `sts` CLI (packages/cli) as a child process against the whole product, as separate processes
- * on real Postgres and Redis: imports (NDJSON, an interrupted one resumed, a CSV with bad lines),
- * waiting for final states, credentials added with the password on stdin.
+ * on real Postgres and Redis: imports (NDJSON, an interrupted one resumed, a CSV with bad lines, one
+ * followed until final with its progress on a terminal), waiting by look-up, the deadline report,
+ * submissions and their receipts, credentials added with the password on stdin.
  */
 describe('the sts CLI against the running stack', () => {
   let stack: Stack;
@@ -63,6 +71,20 @@ describe('the sts CLI against the running stack', () => {
         resolve({ code, stdout, stderr, json });
       });
     });
+  /** Runs `sts` on a terminal (a pseudo-terminal from util-linux `script`): stdout and stderr as one. */
+  const onTerminal = (args: string[]) =>
+    new Promise<Run>((resolve) => {
+      const command = [process.execPath, STS, ...args].map(shellWord).join(' ');
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: { ...env(), TERM: 'xterm' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child.stdin!.end();
+      let stdout = '';
+      child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
+      child.stderr!.on('data', (chunk: Buffer) => (stdout += chunk));
+      child.on('close', (code) => resolve({ code, stdout, stderr: '', json: undefined }));
+    });
   const invoiceCount = async () =>
     Number(
       (await pool.query('select count(*) from gateway.invoices where tenant_id = $1', [tenantId])).rows[0]
@@ -84,6 +106,8 @@ describe('the sts CLI against the running stack', () => {
         { ...DOCTOR, kind: 'professional', owner: { vatNumber: CLINIC_VAT_NUMBER } },
         { ...OTHER_DOCTOR, kind: 'professional', owner: { vatNumber: '09876543217' } },
       ],
+      // Requests logged: the test of waiting sees which routes it used.
+      env: { gateway: { LOG_LEVEL: 'info' } },
     });
     pool = createPool({ url: database.url, applicationName: 'cli-test' });
     const created = await gatewayAccounts(pool).tenants.create({ name: 'Clinica CLI' });
@@ -326,5 +350,121 @@ describe('the sts CLI against the running stack', () => {
     const list = await sts(['invoices', 'list', '--status', 'accepted', '--limit', '5', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.json.items).toHaveLength(5);
+  });
+
+  it('imports with --wait: a progress bar on a terminal, looks by 1,000 ids, then the outcome by STS code with the lines of the file', async () => {
+    // 1,050 events (two look-ups a round); every 50th paid in a closed year: the STS refuses it (S035).
+    const path = join(dir, 'waited.ndjson');
+    const lines: string[] = [];
+    const closed: number[] = [];
+    for (let n = 20_001; n <= 21_050; n++) {
+      const event = invoiceEvent(n);
+      if (n % 50 === 0) {
+        event.document.paymentDate = '2023-05-10';
+        event.document.id = { ...event.document.id, issueDate: '2023-05-10' };
+        closed.push(lines.length + 1);
+      }
+      lines.push(JSON.stringify(event));
+    }
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const logBefore = stack.output('gateway').length;
+
+    const run = await onTerminal(['import', path, '--wait', '--timeout', '300', '--interval', '500']);
+    expect(run.code, run.stdout.slice(-3000)).toBe(3);
+    // The bar: final/total with what they became, and its last state at 100 %.
+    expect(run.stdout).toMatch(/\d+\/1050 final \| \d+ accepted, \d+ with warnings, \d+ rejected/);
+    expect(run.stdout).toMatch(/100% \| 1050\/1050 final/);
+    expect(run.stdout).toContain('1050 events: 1050 accepted, 0 duplicates, 0 rejected.');
+    expect(run.stdout).toMatch(
+      /At the STS: 1050 documents: \d+ accepted, \d+ accepted with warnings, 21 rejected, 0 not final\./,
+    );
+    expect(run.stdout).toMatch(/S035 × 21: \S/);
+    expect(run.stdout).toContain(`lines ${closed.slice(0, 10).join(', ')} …`);
+
+    // Waiting asked the gateway 1,000 ids at a time, never one invoice at a time.
+    const log = stack.output('gateway').slice(logBefore);
+    expect(log).toContain('/v1/invoices/lookup');
+    expect(log).not.toMatch(/"url":"\/v1\/invoices\/[0-9a-f-]{36}"/);
+
+    // The same outcome for machines, from the state file; nothing in a terminal's bar.
+    const again = await sts(['wait', '--file', `${path}.sts-import`, '--timeout', '60', '--json']);
+    expect(again.code, again.stderr).toBe(3);
+    expect(again.stderr).toBe('');
+    expect(again.json).toMatchObject({ total: 1050, rejected: 21, pending: [], missing: [] });
+    expect(again.json.accepted + again.json.acceptedWithWarnings).toBe(1029);
+    expect(again.json.rejections).toHaveLength(1);
+    expect(again.json.rejections[0]).toMatchObject({ code: 'S035', count: 21, message: expect.any(String) });
+    expect(again.json.rejections[0].documents.map((d: { line: number }) => d.line)).toEqual(closed);
+  }, 360_000);
+
+  it('reports a tax year against its STS deadline: pending, rejected by code, accepted, days left', async () => {
+    // The documents of the interrupted import final first, so that nothing of 2026 is pending.
+    const big = await sts([
+      'wait',
+      '--file',
+      join(dir, 'big.ndjson.sts-import'),
+      '--timeout',
+      '300',
+      '--json',
+    ]);
+    expect(big.json.pending, big.stderr).toEqual([]);
+
+    const year = await sts(['report', 'deadline', '--tax-year', '2026', '--json']);
+    expect(year.code, year.stderr).toBe(0);
+    const today: string = year.json.today;
+    expect(today).toBe(romeDate(new Date()));
+    expect(year.json).toMatchObject({ taxYear: 2026, rejected: 0, pending: 0, calendar: { known: true } });
+    expect(year.json.accepted + year.json.acceptedWithWarnings).toBe(year.json.summary.total);
+    expect(year.json.summary.total).toBeGreaterThan(5000);
+    const deadlines = calendarDeadlines(2026).deadlines.filter((d) =>
+      ['sending', 'corrections'].includes(d.kind),
+    );
+    expect(year.json.deadlines).toEqual(
+      deadlines.map((d) => ({
+        kind: d.kind,
+        date: d.date,
+        period: d.period,
+        daysLeft: daysBetween(today, d.date),
+      })),
+    );
+    const next = year.json.deadlines.find((d: { daysLeft: number }) => d.daysLeft >= 0) ?? null;
+    expect(year.json.nextDeadline).toEqual(next);
+
+    // 2023: the closed-year documents the STS refused; exit 3, the reasons by code.
+    const closed = await sts(['report', 'deadline', '--tax-year', '2023']);
+    expect(closed.code, closed.stderr).toBe(3);
+    expect(closed.stdout).toContain('Tax year 2023');
+    expect(closed.stdout).toMatch(/0 accepted, 0 accepted with warnings, 21 rejected, 0 pending/);
+    expect(closed.stdout).toMatch(/S035 × 21: \S/);
+    expect(closed.stdout).toContain('sts invoices list --tax-year 2023 --status rejected');
+
+    // The default year: the previous one until its last correction deadline, then this one.
+    const byDefault = await sts(['report', 'deadline', '--json']);
+    const current = Number(today.slice(0, 4));
+    const lastCorrection = calendarDeadlines(current - 1)
+      .deadlines.filter((d) => d.kind === 'corrections')
+      .map((d) => d.date)
+      .sort()
+      .at(-1);
+    expect(byDefault.json.taxYear).toBe(lastCorrection && today <= lastCorrection ? current - 1 : current);
+
+    expect((await sts(['report', 'deadline', '--tax-year', '26'])).code).toBe(2);
+  }, 360_000);
+
+  it('shows a submission and downloads its receipt by protocol', async () => {
+    const accepted = await sts(['invoices', 'list', '--status', 'accepted', '--limit', '1', '--json']);
+    const protocol: string = accepted.json.items[0].protocol;
+    expect(protocol).toMatch(/\w/);
+
+    const receipt = join(dir, 'receipt.pdf');
+    const saved = await sts(['submissions', 'receipt', protocol, '-o', receipt, '--json']);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.json).toMatchObject({ protocol, file: receipt });
+    expect(readFileSync(receipt).subarray(0, 5).toString()).toBe('%PDF-');
+
+    const unknown = await sts(['submissions', 'receipt', '99999999999999999', '-o', join(dir, 'none.pdf')]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no submission of this tenant has this protocol');
+    expect((await sts(['submissions', 'show', '99999999999999999'])).code).toBe(1);
   });
 });

@@ -7,6 +7,13 @@ export interface ApiAnswer<T = any> {
   headers: Headers;
 }
 
+/** A download: the body as bytes, with its headers. */
+export interface Download {
+  status: number;
+  bytes: Buffer;
+  headers: Headers;
+}
+
 export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   /** A JSON value, or a string sent as is with `contentType`. */
@@ -34,6 +41,27 @@ export function createApi(connection: Connection) {
     path: string,
     options: RequestOptions = {},
   ): Promise<ApiAnswer<T>> {
+    const answer = await send(method, path, options, false);
+    return { status: answer.status, body: answer.body as T, headers: answer.headers };
+  }
+
+  /** A GET whose answer is a file (a PDF, a CSV): its bytes; an error answer is thrown as ApiError. */
+  async function download(path: string, options: RequestOptions = {}): Promise<Download> {
+    const answer = await send(
+      'GET',
+      path,
+      { ...options, headers: { accept: '*/*', ...options.headers } },
+      true,
+    );
+    return { status: answer.status, bytes: answer.body as Buffer, headers: answer.headers };
+  }
+
+  async function send(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    binary: boolean,
+  ): Promise<{ status: number; body: unknown; headers: Headers }> {
     const url = new URL(`${connection.url}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {}))
       if (value !== undefined) url.searchParams.set(name, String(value));
@@ -64,7 +92,10 @@ export function createApi(connection: Connection) {
           `the gateway at ${connection.url} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message})`,
         );
       }
-      const text = await response.text();
+      const bytes = Buffer.from(await response.arrayBuffer());
+      if (binary && response.status >= 200 && response.status < 300)
+        return { status: response.status, body: bytes, headers: response.headers };
+      const text = bytes.toString('utf8');
       let parsed: unknown = text;
       try {
         parsed = text ? JSON.parse(text) : undefined;
@@ -80,10 +111,10 @@ export function createApi(connection: Connection) {
       }
       const accepted = options.accept ?? ((status: number) => status >= 200 && status < 300);
       if (!accepted(response.status)) throw new ApiError(response.status, parsed);
-      return { status: response.status, body: parsed as T, headers: response.headers };
+      return { status: response.status, body: parsed, headers: response.headers };
     }
   }
-  return { request, url: connection.url };
+  return { request, download, url: connection.url };
 }
 
 export type Api = ReturnType<typeof createApi>;

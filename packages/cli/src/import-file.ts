@@ -79,10 +79,18 @@ export function readState(path: string): { header?: StateHeader; chunks: Map<num
 
 /** The invoice ids an import recorded in its state file (for `sts wait --file`). */
 export function invoiceIdsOfState(path: string): string[] {
+  return [...invoiceLinesOfState(path).keys()];
+}
+
+/** The invoice ids an import recorded in its state file, each with the line of the file it came from. */
+export function invoiceLinesOfState(path: string): Map<string, number> {
   if (!existsSync(path)) throw new UsageError(`no import state file ${path}`);
   const { header, chunks } = readState(path);
   if (!header) throw new UsageError(`${path} is not an import state file`);
-  return [...chunks.values()].flatMap((chunk) => chunk.invoices.map(([, id]) => id));
+  const lines = new Map<string, number>();
+  for (const chunk of [...chunks.values()].sort((a, b) => a.chunk - b.chunk))
+    for (const [line, id] of chunk.invoices) lines.set(id, line);
+  return lines;
 }
 
 function sources(text: string, format: ImportFormat, delimiter?: string) {

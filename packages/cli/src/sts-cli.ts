@@ -4,7 +4,9 @@ import { registerCredentials } from './commands/credentials.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInvoices } from './commands/invoices.ts';
 import { OPERATOR_COMMANDS, registerOperatorCommands, runOperatorCommand } from './commands/operator.ts';
+import { registerReport } from './commands/report.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerSubmissions } from './commands/submissions.ts';
 import { resolveConnection } from './config.ts';
 import { ApiError, EXIT, UsageError } from './errors.ts';
 
@@ -76,6 +78,8 @@ function program(io: CliIo, setExit: (code: number) => void): Command {
   registerImport(cli, context);
   registerStatus(cli, context);
   registerInvoices(cli, context);
+  registerSubmissions(cli, context);
+  registerReport(cli, context);
   registerCredentials(cli, context);
   // DEMO: the lead's `sts demo` (commands/demo.ts) registers here: registerDemo(cli, context);
   registerOperatorCommands(cli);

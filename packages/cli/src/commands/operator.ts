@@ -26,6 +26,11 @@ export const OPERATOR_COMMANDS: Record<string, { entry: string; description: str
     description:
       "the submitter's failed jobs (failed, retry): an operator command, run by the submitter's CLI on its queues (needs REDIS_URL)",
   },
+  documents: {
+    entry: 'services/submitter/src/cli.ts',
+    description:
+      "documents whose send had no answer: `documents uncertain` lists them, `documents reconcile [--credential <id>] [--document <id>…]` reconciles them now; an operator command, run by the submitter's CLI (needs DATABASE_URL and REDIS_URL)",
+  },
 };
 const REPOSITORY = fileURLToPath(new URL('../../../../', import.meta.url));
 

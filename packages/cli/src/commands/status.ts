@@ -1,9 +1,16 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { invoiceIdsOfState } from '../import-file.ts';
+import { invoiceLinesOfState } from '../import-file.ts';
 import { describeInvoice } from '../invoice-lines.ts';
 import type { CliContext } from '../sts-cli.ts';
 import { reportWait, type WaitOptions, waitOptions } from '../wait.ts';
+
+const WAIT_HELP = `
+Waiting looks at the documents 1,000 at a time (POST /v1/invoices/lookup) every --interval ms,
+until each is final (accepted, accepted_with_warnings, rejected) or --timeout seconds pass. On a
+terminal a progress bar shows final/total with the accepted, warnings and rejected so far. The
+summary counts each outcome and groups the rejections by STS code, with their text and documents
+(by line of the file with --file).`;
 
 /** `sts status <id…> [--wait]` and `sts wait [--file <state>] [id…]`. */
 export function registerStatus(cli: Command, context: CliContext): void {
@@ -17,7 +24,7 @@ export function registerStatus(cli: Command, context: CliContext): void {
   )
     .addHelpText(
       'after',
-      '\nExit codes: 0 found (with --wait: all final, none rejected), 3 some rejected, 1 not found or not final in time.',
+      `${WAIT_HELP}\n\nExit codes: 0 found (with --wait: all final, none rejected), 3 some rejected, 1 not found or not final in time.`,
     )
     .action(async (ids: string[], options: WaitOptions & { wait?: boolean }, command: Command) => {
       const api = apiOf(command);
@@ -39,11 +46,12 @@ export function registerStatus(cli: Command, context: CliContext): void {
   )
     .addHelpText(
       'after',
-      '\nExit codes: 0 all final and none rejected, 3 some rejected, 1 not all final in time.',
+      `${WAIT_HELP}\n\nExit codes: 0 all final and none rejected, 3 some rejected, 1 not all final in time or not found.`,
     )
     .action(async (ids: string[], options: WaitOptions & { file?: string }, command: Command) => {
-      const all = [...ids, ...(options.file ? invoiceIdsOfState(options.file) : [])];
+      const lines = options.file ? invoiceLinesOfState(options.file) : undefined;
+      const all = [...ids, ...(lines?.keys() ?? [])];
       if (all.length === 0) throw new UsageError('give invoice ids or --file <import state>');
-      await reportWait(context, command, apiOf(command), all, options);
+      await reportWait(context, command, apiOf(command), all, options, lines);
     });
 }
