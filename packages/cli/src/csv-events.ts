@@ -1,3 +1,6 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse as parseStream } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from './errors.ts';
 
@@ -73,11 +76,98 @@ function flag(value: string): boolean | string {
 }
 const integer = (value: string): number | string => (/^\d{1,6}$/.test(value) ? Number(value) : value);
 
-function detectDelimiter(firstLine: string): string {
+/** The delimiter of a header row: the most frequent of `,` `;` and tab (`,` when none). */
+export function detectDelimiter(firstLine: string): string {
   const counts = [',', ';', '\t'].map((char) => [char, firstLine.split(char).length - 1] as const);
   counts.sort((a, b) => b[1] - a[1]);
   return counts[0]![1] > 0 ? counts[0]![0] : ',';
 }
+
+/** What csv-parse is asked for, the same whether the file is read at once or streamed. */
+export const csvParseOptions = (delimiter: string) => ({
+  delimiter,
+  bom: true,
+  info: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  trim: true,
+});
+
+/** An event or a rejection, as the file's records are read. */
+export type CsvItem = { event: SourcedEvent } | { rejection: Rejection };
+
+/**
+ * Turns the CSV's records into events, one record at a time (the header first): a document is
+ * given once the next record starts another one, the last at `end()`. Holds one document's rows.
+ */
+export function createCsvEventReader() {
+  let columns: (CsvColumn | undefined)[] | undefined;
+  let current: { key: string; first: Row; line: number; rows: { row: Row; line: number }[] } | undefined;
+
+  const finish = (): CsvItem[] => {
+    if (!current) return [];
+    const made = documentEvent(current.first, current.rows, current.line);
+    current = undefined;
+    return [made];
+  };
+
+  const header = (record: string[]) => {
+    const known = new Map(
+      (Object.keys(CSV_COLUMNS) as CsvColumn[]).map((name) => [name.toLowerCase(), name]),
+    );
+    const named = record.map((name) => known.get(name.trim().toLowerCase()));
+    const unknown = record.filter((_, index) => named[index] === undefined);
+    if (unknown.length)
+      throw new UsageError(`unknown CSV column(s): ${unknown.join(', ')} (see sts import --help)`);
+    const missing = REQUIRED.filter((name) => !named.includes(name));
+    if (missing.length)
+      throw new UsageError(`the CSV has no column ${missing.join(', ')} (see sts import --help)`);
+    columns = named;
+  };
+
+  return {
+    /** One record and the file line it starts on; what it completed. */
+    push(record: string[], line: number): CsvItem[] {
+      if (!columns) {
+        header(record);
+        return [];
+      }
+      const row: Row = {};
+      columns.forEach((column, index) => {
+        const value = record[index]?.trim();
+        if (column && value) row[column] = value;
+      });
+      if (record.length > columns.length) {
+        return [
+          ...finish(),
+          {
+            rejection: {
+              line,
+              rule: 'column-count',
+              message: `${record.length} values for ${columns.length} columns (a comma in a value must be quoted)`,
+            },
+          },
+        ];
+      }
+      const key = ID_COLUMNS.map((column) => row[column] ?? '').join('\u0000');
+      if (current && current.key === key) {
+        current.rows.push({ row, line });
+        return [];
+      }
+      const done = finish();
+      current = { key, first: row, line, rows: [{ row, line }] };
+      return done;
+    },
+    /** The last document; a file without even a header is a usage error. */
+    end(): CsvItem[] {
+      if (!columns)
+        throw new UsageError('the CSV is empty: a header row is expected (see sts import --help)');
+      return finish();
+    },
+  };
+}
+
+const cannotRead = (error: unknown) => new UsageError(`the CSV cannot be read: ${(error as Error).message}`);
 
 /** Reads the CSV text into events (documents), with the rows the file itself gets wrong as rejections. */
 export function csvToEvents(
@@ -88,65 +178,43 @@ export function csvToEvents(
   const delimiter = options.delimiter ?? detectDelimiter(body.slice(0, body.indexOf('\n') >>> 0));
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(body, {
-      delimiter,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as typeof records;
+    records = parse(body, csvParseOptions(delimiter)) as unknown as typeof records;
   } catch (error) {
-    throw new UsageError(`the CSV cannot be read: ${(error as Error).message}`);
+    throw cannotRead(error);
   }
-  const header = records.shift();
-  if (!header) throw new UsageError('the CSV is empty: a header row is expected (see sts import --help)');
-  const known = new Map((Object.keys(CSV_COLUMNS) as CsvColumn[]).map((name) => [name.toLowerCase(), name]));
-  const columns = header.record.map((name) => known.get(name.trim().toLowerCase()));
-  const unknown = header.record.filter((_, index) => columns[index] === undefined);
-  if (unknown.length)
-    throw new UsageError(`unknown CSV column(s): ${unknown.join(', ')} (see sts import --help)`);
-  const missing = REQUIRED.filter((name) => !columns.includes(name));
-  if (missing.length)
-    throw new UsageError(`the CSV has no column ${missing.join(', ')} (see sts import --help)`);
-
+  const reader = createCsvEventReader();
   const events: SourcedEvent[] = [];
   const rejections: Rejection[] = [];
-  let current: { key: string; first: Row; line: number; rows: { row: Row; line: number }[] } | undefined;
-
-  const finish = () => {
-    if (!current) return;
-    const made = documentEvent(current.first, current.rows, current.line);
-    if ('rejection' in made) rejections.push(made.rejection);
-    else events.push(made.event);
-    current = undefined;
+  const take = (items: CsvItem[]) => {
+    for (const item of items) {
+      if ('event' in item) events.push(item.event);
+      else rejections.push(item.rejection);
+    }
   };
+  for (const { record, info } of records) take(reader.push(record, info.lines));
+  take(reader.end());
+  return { events, rejections, rows: Math.max(0, records.length - 1) };
+}
 
-  for (const { record, info } of records) {
-    const line = info.lines;
-    const row: Row = {};
-    columns.forEach((column, index) => {
-      const value = record[index]?.trim();
-      if (column && value) row[column] = value;
-    });
-    if (record.length > columns.length) {
-      finish();
-      rejections.push({
-        line,
-        rule: 'column-count',
-        message: `${record.length} values for ${columns.length} columns (a comma in a value must be quoted)`,
-      });
-      continue;
-    }
-    const key = ID_COLUMNS.map((column) => row[column] ?? '').join('\u0000');
-    if (current && current.key === key) {
-      current.rows.push({ row, line });
-      continue;
-    }
-    finish();
-    current = { key, first: row, line, rows: [{ row, line }] };
+/** The CSV read from a stream of its bytes, record by record: its events and rejections in file order. */
+export async function* csvItemsOf(bytes: Readable, delimiter: string): AsyncGenerator<CsvItem> {
+  const reader = createCsvEventReader();
+  const parser = parseStream(csvParseOptions(delimiter));
+  // A failure on either side reaches the loop below through the parser; stopping early ends both.
+  const feeding = pipeline(bytes, parser).catch(() => {});
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number };
+    }>)
+      yield* reader.push(record, info.lines);
+  } catch (error) {
+    throw error instanceof UsageError ? error : cannotRead(error);
+  } finally {
+    parser.destroy();
+    await feeding;
   }
-  finish();
-  return { events, rejections, rows: records.length };
+  yield* reader.end();
 }
 
 function documentEvent(

@@ -1,7 +1,25 @@
-import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import {
+  appendFileSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import type { Api } from './api.ts';
-import { csvToEvents, locateCsvField, type Rejection, type SourcedEvent } from './csv-events.ts';
+import {
+  type CsvItem,
+  csvItemsOf,
+  detectDelimiter,
+  locateCsvField,
+  type Rejection,
+  type SourcedEvent,
+} from './csv-events.ts';
 import { UsageError } from './errors.ts';
 
 export type ImportFormat = 'ndjson' | 'csv';
@@ -93,14 +111,52 @@ export function invoiceLinesOfState(path: string): Map<string, number> {
   return lines;
 }
 
-function sources(text: string, format: ImportFormat, delimiter?: string) {
-  if (format === 'csv') return csvToEvents(text, { delimiter });
-  const events: SourcedEvent[] = [];
-  text.split('\n').forEach((line, index) => {
-    const trimmed = line.replace(/\r$/, '');
-    if (trimmed.trim()) events.push({ text: trimmed, line: index + 1 });
+/** The file's bytes as a stream, each chunk also given to `hash` as it passes. */
+function hashedBytes(file: string, hash: Hash): Readable {
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
   });
-  return { events, rejections: [] as Rejection[] };
+  return pipeline(createReadStream(file), hashing, () => {});
+}
+
+/** The header row of a CSV (its first 64 KiB at most), for the delimiter. */
+function firstLine(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+    const end = text.indexOf('\n');
+    return (end < 0 ? text : text.slice(0, end)).replace(/^\uFEFF/, '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An NDJSON file's events from a stream of its bytes: one a line that is not blank, with its line number. */
+async function* ndjsonItemsOf(bytes: Readable): AsyncGenerator<CsvItem> {
+  let rest = '';
+  let line = 0;
+  bytes.setEncoding('utf8');
+  for await (const chunk of bytes as AsyncIterable<string>) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) {
+      line += 1;
+      const text = part.replace(/\r$/, '');
+      if (text.trim()) yield { event: { text, line } };
+    }
+  }
+  const text = rest.replace(/\r$/, '');
+  if (text.trim()) yield { event: { text, line: line + 1 } };
+}
+
+/** The file's events (and, for a CSV, the rows it gets wrong itself) in file order, read as a stream. */
+function itemsOf(file: string, format: ImportFormat, delimiter: string | undefined, hash: Hash) {
+  const bytes = hashedBytes(file, hash);
+  return format === 'csv' ? csvItemsOf(bytes, delimiter ?? ',') : ndjsonItemsOf(bytes);
 }
 
 /**
@@ -112,14 +168,25 @@ function sources(text: string, format: ImportFormat, delimiter?: string) {
  */
 export async function importFile(api: Api, options: ImportOptions): Promise<ImportSummary> {
   const format = formatOf(options.file, options.format);
-  let content: Buffer;
+  let delimiter: string | undefined;
   try {
-    content = readFileSync(options.file);
+    if (!statSync(options.file).isFile()) throw new Error('not a file');
+    if (format === 'csv') delimiter = options.delimiter ?? detectDelimiter(firstLine(options.file));
   } catch (error) {
     throw new UsageError(`${options.file}: ${(error as Error).message}`);
   }
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  const { events, rejections: fileRejections } = sources(content.toString('utf8'), format, options.delimiter);
+
+  // The file is read twice, as a stream, never whole: first for its SHA-256 (every idempotency key
+  // holds it, so it is needed before anything is sent), its events counted (the progress bar) and
+  // the rows a CSV gets wrong itself; then to send it chunk by chunk.
+  const firstHash = createHash('sha256');
+  let total = 0;
+  const fileRejections: Rejection[] = [];
+  for await (const item of itemsOf(options.file, format, delimiter, firstHash)) {
+    if ('event' in item) total += 1;
+    else fileRejections.push(item.rejection);
+  }
+  const sha256 = firstHash.digest('hex');
 
   const header: StateHeader = {
     kind: 'sts-import',
@@ -136,16 +203,22 @@ export async function importFile(api: Api, options: ImportOptions): Promise<Impo
   const done = resumable ? previous.chunks : new Map<number, ChunkRecord>();
   if (!resumable) writeFileSync(options.statePath, `${JSON.stringify(header)}\n`);
 
-  const chunkCount = Math.ceil(events.length / options.chunkSize);
+  const chunkCount = Math.ceil(total / options.chunkSize);
   let resumedEvents = 0;
   for (const record of done.values()) resumedEvents += record.events;
-  options.onStart?.(events.length, resumedEvents);
+  options.onStart?.(total, resumedEvents);
 
   let sent = 0;
   let progress = resumedEvents;
-  for (let index = 0; index < chunkCount; index++) {
-    if (done.has(index)) continue;
-    const chunk = events.slice(index * options.chunkSize, (index + 1) * options.chunkSize);
+  let index = 0;
+  let chunk: SourcedEvent[] = [];
+  const send = async () => {
+    if (chunk.length === 0) return;
+    if (done.has(index)) {
+      index += 1;
+      chunk = [];
+      return;
+    }
     const answer = await api.request<BatchAnswer>('POST', '/v1/invoices/batch', {
       body: `${chunk.map((event) => event.text).join('\n')}\n`,
       contentType: 'application/x-ndjson',
@@ -158,12 +231,25 @@ export async function importFile(api: Api, options: ImportOptions): Promise<Impo
     sent += 1;
     progress += chunk.length;
     options.onChunk?.(progress);
+    index += 1;
+    chunk = [];
+  };
+  const secondHash = createHash('sha256');
+  for await (const item of itemsOf(options.file, format, delimiter, secondHash)) {
+    if (!('event' in item)) continue;
+    chunk.push(item.event);
+    if (chunk.length === options.chunkSize) await send();
   }
+  await send();
+  if (secondHash.digest('hex') !== sha256)
+    throw new Error(
+      `${options.file} changed while it was imported: run the command again (what was sent is recorded in ${options.statePath})`,
+    );
 
   const summary: ImportSummary = {
     file: options.file,
     format,
-    events: events.length + fileRejections.length,
+    events: total + fileRejections.length,
     accepted: 0,
     duplicates: 0,
     rejected: fileRejections.length,
