@@ -451,10 +451,27 @@ describe('the sts CLI against the running stack', () => {
     expect((await sts(['report', 'deadline', '--tax-year', '26'])).code).toBe(2);
   }, 360_000);
 
-  it('shows a submission and downloads its receipt by protocol', async () => {
+  it('shows a submission and downloads its receipt and errors by protocol', async () => {
     const accepted = await sts(['invoices', 'list', '--status', 'accepted', '--limit', '1', '--json']);
     const protocol: string = accepted.json.items[0].protocol;
-    expect(protocol).toMatch(/\w/);
+    expect(protocol).toMatch(/^\d{17}$/);
+
+    const shown = await sts(['submissions', 'show', protocol, '--json']);
+    expect(shown.json, shown.stderr).toMatchObject({
+      protocol,
+      state: 'completed',
+      receiptUrl: `/v1/submissions/${protocol}/receipt`,
+    });
+    const { documents } = shown.json;
+    expect(documents.total).toBe(
+      documents.accepted + documents.acceptedWithWarnings + documents.rejected + documents.pending,
+    );
+    expect(shown.code).toBe(documents.rejected || documents.pending ? 3 : 0);
+    const human = await sts(['submissions', 'show', protocol]);
+    expect(human.stdout).toContain(`Submission ${protocol}  completed`);
+    expect(human.stdout).toMatch(
+      /documents: \d+: \d+ accepted, \d+ accepted with warnings, \d+ rejected, \d+ not final/,
+    );
 
     const receipt = join(dir, 'receipt.pdf');
     const saved = await sts(['submissions', 'receipt', protocol, '-o', receipt, '--json']);
@@ -462,9 +479,34 @@ describe('the sts CLI against the running stack', () => {
     expect(saved.json).toMatchObject({ protocol, file: receipt });
     expect(readFileSync(receipt).subarray(0, 5).toString()).toBe('%PDF-');
 
-    const unknown = await sts(['submissions', 'receipt', '99999999999999999', '-o', join(dir, 'none.pdf')]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no submission of this tenant has this protocol');
-    expect((await sts(['submissions', 'show', '99999999999999999'])).code).toBe(1);
+    // The file that carried the closed-year documents: its error detail names S035.
+    const rejected = await sts(['invoices', 'list', '--status', 'rejected', '--limit', '1', '--json']);
+    const withErrors: string = rejected.json.items[0].protocol;
+    const errors = join(dir, 'errors.csv');
+    const csv = await sts(['submissions', 'errors', withErrors, '-o', errors]);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout).toContain(errors);
+    expect(readFileSync(errors, 'utf8')).toContain('S035');
+    expect((await sts(['submissions', 'show', withErrors])).code).toBe(3);
+
+    // A protocol of no submission of this tenant: exit 1, said plainly.
+    for (const command of ['show', 'receipt', 'errors']) {
+      const output = command === 'show' ? [] : ['-o', join(dir, 'none')];
+      const unknown = await sts(['submissions', command, '99999999999999999', ...output]);
+      expect(unknown.code, command).toBe(1);
+      expect(unknown.stderr, command).toContain('no submission of this tenant has this protocol');
+    }
+  });
+
+  it('runs documents uncertain|reconcile through the submitter CLI', async () => {
+    const env = { DATABASE_URL: database.url, REDIS_URL: redisDatabase.url };
+    const uncertain = await sts(['documents', 'uncertain', '--json'], '', env);
+    expect(uncertain.code, uncertain.stderr).toBe(0);
+    expect(uncertain.json).toBeDefined();
+    const reconcile = await sts(['--json', 'documents', 'reconcile'], '', env);
+    expect(reconcile.code, reconcile.stderr).toBe(0);
+    expect(reconcile.json).toMatchObject({ skipped: [] });
+    const help = await sts(['--help']);
+    expect(help.stdout).toMatch(/documents\s+documents whose send had no answer/);
   });
 });

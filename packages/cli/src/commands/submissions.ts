@@ -79,11 +79,14 @@ export function registerSubmissions(cli: Command, context: CliContext): void {
         `Submission ${s.protocol}  ${s.state}  credential ${s.credentialId}`,
         `  sent ${s.sentAt ?? '—'}, completed ${s.completedAt ?? '—'}`,
         `  documents: ${d.total}: ${d.accepted} accepted, ${d.acceptedWithWarnings} accepted with warnings, ${d.rejected} rejected, ${d.pending} not final`,
+        // A single-document send has neither (its routes answer 404): the STS's answer was its proof.
         ...(s.receiptUrl
           ? [`  receipt: sts submissions receipt ${s.protocol} -o ${FILES.receipt.example}`]
           : []),
         ...(s.errorsUrl
-          ? [`  errors:  sts submissions errors ${s.protocol} -o ${FILES.errors.example}`]
+          ? [
+              `  errors:  sts submissions errors ${s.protocol} -o ${FILES.errors.example} (when the STS reported any)`,
+            ]
           : []),
       ];
       out(command, lines.join('\n'), s);
