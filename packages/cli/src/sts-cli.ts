@@ -81,7 +81,6 @@ function program(io: CliIo, setExit: (code: number) => void): Command {
   registerSubmissions(cli, context);
   registerReport(cli, context);
   registerCredentials(cli, context);
-  // DEMO: the lead's `sts demo` (commands/demo.ts) registers here: registerDemo(cli, context);
   registerOperatorCommands(cli);
   return cli;
 }

@@ -92,11 +92,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     new Promise<CliRun>((resolve, reject) => {
       const child: ChildProcess = spawn(process.execPath, [CLI_MAIN, ...args], {
         env: cliEnv,
-        stdio: ['pipe', run.show ? 'inherit' : 'pipe', run.show && options.interactive ? 'inherit' : 'pipe'],
+        // Shown on a terminal: the CLI draws its progress on our stderr (our stdout is the summary's).
+        stdio: run.show && options.interactive ? ['pipe', 2, 2] : ['pipe', 'pipe', 'pipe'],
       });
       let stdout = '';
       let stderr = '';
-      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk));
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+        if (run.show) say(chunk.toString().trimEnd());
+      });
       child.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk;
         if (run.show) say(chunk.toString().trimEnd());
