@@ -18,13 +18,22 @@ log() { printf '[local-stack] %s\n' "$*" >&2; }
 # PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user when we are root.
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# As root, the cluster belongs to `postgres`, who may not reach this checkout (a clone under /root,
+# or any 0700 directory): then the cluster lives in postgres's own home, one per checkout.
+choose_pg_dir() {
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    PG_DIR="/var/lib/postgresql/sts-local-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+  fi
+}
+
 postgres_up() {
   [ -x "$PG_BIN/postgres" ] || apt_install postgresql-15
   mkdir -p "$DATA"
+  choose_pg_dir
   if [ ! -f "$PG_DIR/PG_VERSION" ]; then
-    log "initialising a PostgreSQL cluster in .data/local/postgres"
+    log "initialising a PostgreSQL cluster in $PG_DIR"
     mkdir -p "$PG_DIR"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR" "$DATA"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR" && { [ "$PG_DIR" != "$DATA/postgres" ] || chown postgres:postgres "$DATA"; }
     as_pg "$PG_BIN/initdb" -D "$PG_DIR" -U postgres --auth=trust -E UTF8 >/dev/null
   fi
   if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1; then
@@ -63,6 +72,7 @@ case "${1:-}" in
     echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
     ;;
   down)
+    choose_pg_dir
     [ -f "$PG_DIR/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -m fast stop >/dev/null 2>&1 || true
     redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
     log "stopped"
