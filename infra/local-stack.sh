@@ -16,7 +16,8 @@ log() { printf '[local-stack] %s\n' "$*" >&2; }
 . "$ROOT/infra/apt.sh"
 
 # PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user when we are root.
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# (From `/`: the checkout may be a directory postgres cannot enter.)
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 # As root, the cluster belongs to `postgres`, who may not reach this checkout (a clone under /root,
 # or any 0700 directory): then the cluster lives in postgres's own home, one per checkout.
