@@ -122,13 +122,13 @@ export function buildApp({
     options: { ...webhookOptions, secretKey: webhookOptions.secretKey ?? developmentWebhookSecretKey() },
   });
   webhooks.registerBackgroundWork(app);
-  // Status events in (document.status, applied monotonically; each applied change emits webhooks).
+  // Status events in (document.status batches, applied monotonically; applied changes emit webhooks).
   if (workers) {
     registerGatewayWorkers(app, {
       connection: workers.connection,
       logger,
       ...(workers.concurrency ? { concurrency: workers.concurrency } : {}),
-      status: { db, clock, onStatusApplied: (change) => webhooks.onStatusApplied(change) },
+      status: { db, clock, webhooks },
       webhookDeliver: webhooks.deliverHandler,
     });
   }

@@ -659,8 +659,8 @@ async function runBatch(
     if (posted && done >= posted.accepted) break;
   }
   const postedResult = await posting;
-  // The gateway learns of each state through the submitter's status relay (`document.status` jobs,
-  // applied one at a time): how far it got is measured, not waited for.
+  // The gateway learns of each state through the submitter's status relay (`document.status` jobs of
+  // up to 500 events): how far it got is measured, not waited for.
   const statusJobs = await queueMemory(bench.redis, 'document-status');
   const historyRows = await count(
     bench.pool,

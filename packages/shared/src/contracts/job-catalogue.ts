@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { documentStatusEventSchema } from './document-status.ts';
 import { tenantIdSchema as tenantId } from './tenant-id.ts';
@@ -66,6 +67,20 @@ const job = <
 >(
   definition: JobDefinition<Payload, Consumer, Producers>,
 ) => definition;
+
+/**
+ * Status events per `document.status` job. 500: the submitter's relay claims 500 outbox rows a round
+ * (one job a round); a job of 500 events is ~115 KB in Redis (~230 B an event, against 0.8–1 KB as
+ * single jobs); the gateway's transaction then locks at most 500 invoices for some tens of ms.
+ */
+export const STATUS_EVENTS_PER_JOB = 500;
+
+/** sha256 of the sorted ids, base64url, 32 characters: the same set of events, the same job. */
+const eventIdsDigest = (ids: readonly string[]): string =>
+  createHash('sha256')
+    .update([...ids].sort().join(','))
+    .digest('base64url')
+    .slice(0, 32);
 
 const backoff = (delayMs: number) => ({ type: 'exponential' as const, delayMs, jitter: 0.5 });
 
@@ -166,13 +181,23 @@ export const JOB_CATALOGUE = {
     jobId: (payload) => `reconcile-${payload.target}-${payload.targetId}-${payload.attempt}`,
     retry: { attempts: 20, backoff: backoff(30_000) },
   }),
-  /** Status changes of documents, from the submitter to the gateway (which serves them and webhooks). */
+  /**
+   * Status changes of documents, from the submitter to the gateway (which serves them and webhooks),
+   * up to `STATUS_EVENTS_PER_JOB` in one job: the submitter's relay groups its outbox rows (one row,
+   * one event, row id = event id), the gateway applies a job's events in one transaction. The job id
+   * is a digest of the event ids it carries, sorted: a relay that enqueued and died before deleting
+   * its rows enqueues the same rows again under the same id (BullMQ keeps one job); a retried relay
+   * that claims another set of rows makes another job, harmless, since the gateway recognises each
+   * event by its id and applies only what is newer.
+   */
   'document.status': job({
     queue: 'document-status',
     producers: ['submitter'],
     consumer: 'gateway',
-    payload: documentStatusEventSchema,
-    jobId: (payload) => `status-${payload.eventId}`,
+    payload: z.strictObject({
+      events: z.array(documentStatusEventSchema).min(1).max(STATUS_EVENTS_PER_JOB),
+    }),
+    jobId: (payload) => `status-${eventIdsDigest(payload.events.map((event) => event.eventId))}`,
     retry: { attempts: 20, backoff: backoff(1_000) },
   }),
   /**

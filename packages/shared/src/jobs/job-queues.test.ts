@@ -17,7 +17,7 @@ import {
 const logger = createLogger({ name: 'job-queues-test', level: 'silent' });
 const redisDb = useTestRedis();
 
-const statusEvent = (): JobPayload<'document.status'> => ({
+const statusEvent = (): JobPayload<'document.status'>['events'][number] => ({
   eventId: randomUUID(),
   tenantId: randomUUID(),
   invoiceId: randomUUID(),
@@ -25,6 +25,9 @@ const statusEvent = (): JobPayload<'document.status'> => ({
   sequence: 3,
   at: new Date().toISOString(),
   protocol: '17091410052138823',
+});
+const statusEvents = (count = 1): JobPayload<'document.status'> => ({
+  events: Array.from({ length: count }, statusEvent),
 });
 
 describe('the job catalogue', () => {
@@ -35,8 +38,20 @@ describe('the job catalogue', () => {
       expect(definition.retry.attempts).toBeGreaterThan(0);
       expect(name).toMatch(/^[a-z]+\.[a-z]+$/);
     }
-    const id = JOB_CATALOGUE['document.status'].jobId(statusEvent());
+    const id = JOB_CATALOGUE['document.status'].jobId(statusEvents());
     expect(id).not.toContain(':');
+  });
+
+  it('names a status job by the set of events it carries, whatever their order', () => {
+    const { jobId, payload } = JOB_CATALOGUE['document.status'];
+    const batch = statusEvents(3);
+    const reversed = { events: [...batch.events].reverse() };
+    expect(jobId(reversed)).toBe(jobId(batch));
+    expect(jobId({ events: batch.events.slice(0, 2) })).not.toBe(jobId(batch));
+    expect(jobId(batch)).toMatch(/^status-[A-Za-z0-9_-]{32}$/);
+    expect(payload.safeParse(statusEvents(500)).success).toBe(true);
+    expect(payload.safeParse(statusEvents(501)).success).toBe(false);
+    expect(payload.safeParse({ events: [] }).success).toBe(false);
   });
 
   it('refuses to boot when a consumed job type has no handler, or a handler has no job', () => {
@@ -67,9 +82,9 @@ describe('producing and consuming jobs on real Redis', () => {
   it('delivers a validated payload once, however often the same work is enqueued', async () => {
     const producer = createJobProducer({ service: 'submitter', connection });
     const received: JobPayload<'document.status'>[] = [];
-    const event = statusEvent();
+    const event = statusEvents(2);
     const firstId = await producer.enqueue('document.status', event);
-    const secondId = await producer.enqueue('document.status', { ...event });
+    const secondId = await producer.enqueue('document.status', { events: [...event.events].reverse() });
     expect(secondId).toBe(firstId);
 
     let delivered: () => void = () => {};
@@ -124,7 +139,7 @@ describe('producing and consuming jobs on real Redis', () => {
 
   it('runs a deferred job again later without using an attempt', async () => {
     const producer = createJobProducer({ service: 'submitter', connection });
-    const event = statusEvent();
+    const event = statusEvents();
     await producer.enqueue('document.status', event);
     const seen: number[] = [];
     let finished: () => void = () => {};

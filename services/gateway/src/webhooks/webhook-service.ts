@@ -8,7 +8,7 @@ import {
   notFound,
   ProblemError,
 } from '@sts/shared';
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/database.ts';
 import { isUuid } from '../tenants/tenant-store.ts';
 import { type WebhookDeliveryRow, webhookDeliveriesTable } from './webhook-deliveries-table.ts';
@@ -161,6 +161,73 @@ export function createWebhookService(deps: WebhookServiceDeps) {
           'webhook.deliver',
           rows.map((row) => ({ tenantId: row.tenantId, endpointId: row.endpointId, deliveryId: row.id })),
         );
+
+  /**
+   * `emitWebhookEvent` for many events in two statements (the endpoints of their tenants, then
+   * every delivery): the status consumer's batches. One result per event, in order.
+   */
+  async function emitWebhookEvents(
+    events: readonly WebhookEventInput[],
+    options: { db?: Queryable } = {},
+  ): Promise<{ eventId: string; deliveryIds: string[] }[]> {
+    const now = clock();
+    const prepared = events.map((event) => ({
+      event,
+      data: WEBHOOK_EVENT_DATA[event.type].parse(event.data),
+      eventId: randomUUID(),
+    }));
+    const results = prepared.map(({ eventId }) => ({ eventId, deliveryIds: [] as string[] }));
+    const tenantIds = [...new Set(events.map((event) => event.tenantId).filter(isUuid))];
+    if (tenantIds.length === 0) return results;
+    const target = options.db ?? db;
+    const endpoints = await target
+      .select({
+        id: webhookEndpointsTable.id,
+        tenantId: webhookEndpointsTable.tenantId,
+        eventTypes: webhookEndpointsTable.eventTypes,
+      })
+      .from(webhookEndpointsTable)
+      .where(
+        and(inArray(webhookEndpointsTable.tenantId, tenantIds), eq(webhookEndpointsTable.enabled, true)),
+      );
+    if (endpoints.length === 0) return results;
+    const values = prepared.flatMap(({ event, data, eventId }, index) => {
+      const subscribed = endpoints.filter(
+        (endpoint) =>
+          endpoint.tenantId === event.tenantId &&
+          (endpoint.eventTypes as readonly string[]).includes(event.type),
+      );
+      if (subscribed.length === 0) return [];
+      const body = JSON.stringify({ id: eventId, type: event.type, timestamp: now.toISOString(), data });
+      return subscribed.map((endpoint) => ({
+        index,
+        row: {
+          id: randomUUID(),
+          tenantId: event.tenantId,
+          endpointId: endpoint.id,
+          eventId,
+          eventType: event.type,
+          body,
+          dedupeKey: event.dedupeKey ?? null,
+          createdAt: now,
+        },
+      }));
+    });
+    if (values.length === 0) return results;
+    const rows = await target
+      .insert(webhookDeliveriesTable)
+      .values(values.map((value) => value.row))
+      .onConflictDoNothing()
+      .returning({
+        id: webhookDeliveriesTable.id,
+        tenantId: webhookDeliveriesTable.tenantId,
+        endpointId: webhookDeliveriesTable.endpointId,
+      });
+    const inserted = new Set(rows.map((row) => row.id));
+    for (const { index, row } of values) if (inserted.has(row.id)) results[index]!.deliveryIds.push(row.id);
+    if (!options.db) await enqueue(rows);
+    return results;
+  }
 
   return {
     async createEndpoint(tenantId: string, input: EndpointInput) {
@@ -374,46 +441,11 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       event: WebhookEventInput,
       options: { db?: Queryable } = {},
     ): Promise<{ eventId: string; deliveryIds: string[] }> {
-      const data = WEBHOOK_EVENT_DATA[event.type].parse(event.data);
-      const eventId = randomUUID();
-      const now = clock();
-      if (!isUuid(event.tenantId)) return { eventId, deliveryIds: [] };
-      const target = options.db ?? db;
-      const endpoints = await target
-        .select({ id: webhookEndpointsTable.id })
-        .from(webhookEndpointsTable)
-        .where(
-          and(
-            eq(webhookEndpointsTable.tenantId, event.tenantId),
-            eq(webhookEndpointsTable.enabled, true),
-            sql`${event.type} = any(${webhookEndpointsTable.eventTypes})`,
-          ),
-        );
-      if (endpoints.length === 0) return { eventId, deliveryIds: [] };
-      const body = JSON.stringify({ id: eventId, type: event.type, timestamp: now.toISOString(), data });
-      const rows = await target
-        .insert(webhookDeliveriesTable)
-        .values(
-          endpoints.map((endpoint) => ({
-            id: randomUUID(),
-            tenantId: event.tenantId,
-            endpointId: endpoint.id,
-            eventId,
-            eventType: event.type,
-            body,
-            dedupeKey: event.dedupeKey ?? null,
-            createdAt: now,
-          })),
-        )
-        .onConflictDoNothing()
-        .returning({
-          id: webhookDeliveriesTable.id,
-          tenantId: webhookDeliveriesTable.tenantId,
-          endpointId: webhookDeliveriesTable.endpointId,
-        });
-      if (!options.db) await enqueue(rows);
-      return { eventId, deliveryIds: rows.map((row) => row.id) };
+      const [result] = await emitWebhookEvents([event], options);
+      return result!;
     },
+
+    emitWebhookEvents,
 
     /** Queues deliveries recorded in a transaction, once it has committed. */
     async dispatch(deliveryIds: readonly string[]): Promise<void> {

@@ -166,7 +166,7 @@ describe('webhooks', () => {
     const { receiver, secret } = await endpointWithReceiver(headers, ['submission.completed']);
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const change = statusChange(tenantId);
-    await webhooks.onStatusApplied(change);
+    await webhooks.recordStatusChanges([change]);
     await receiver.until((all) => all.length >= 1);
     const [first] = receiver.received;
     expect(first!.verdict).toBe('accepted');
@@ -224,7 +224,7 @@ describe('webhooks', () => {
   it('retries with backoff after 500s, logs every attempt, and replays a delivery on request', async () => {
     const { tenantId, headers } = await tenantWithKey();
     const { receiver, endpointId } = await endpointWithReceiver(headers, ['invoice.status-changed'], 2);
-    await webhooks.onStatusApplied(statusChange(tenantId));
+    await webhooks.recordStatusChanges([statusChange(tenantId)]);
     await receiver.until((all) => all.some((entry) => entry.verdict === 'accepted'));
     expect(receiver.received.map((entry) => entry.verdict)).toEqual([
       'failed-on-purpose',
@@ -284,7 +284,7 @@ describe('webhooks', () => {
   it('marks a delivery failed after its last attempt', async () => {
     const { tenantId, headers } = await tenantWithKey();
     const { receiver, endpointId } = await endpointWithReceiver(headers, ['invoice.status-changed'], 100);
-    await webhooks.onStatusApplied(statusChange(tenantId));
+    await webhooks.recordStatusChanges([statusChange(tenantId)]);
     await receiver.until((all) => all.length >= 4);
     let delivery: { status: string; attempts: unknown[] } | undefined;
     for (let i = 0; (!delivery || delivery.status === 'pending') && i < 100; i++) {

@@ -9,7 +9,7 @@ import {
   registerBackgroundTask,
 } from '@sts/shared';
 import type { FastifyInstance } from 'fastify';
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import { createCredentialEventsReader } from './credential-events-reader.ts';
 import { statusWebhookEvents } from './status-webhooks.ts';
 import { createWebhookDeliverHandler } from './webhook-deliver-handler.ts';
@@ -39,10 +39,18 @@ export interface Webhooks {
   /** For the status consumer: `emitWebhookEvent(event, { db? })` (webhook-service.ts). */
   emitWebhookEvent: WebhookService['emitWebhookEvent'];
   /**
-   * The status consumer's `onStatusApplied`: records `invoice.status-changed` and, for a final
-   * status with a protocol, `submission.completed` (status-webhooks.ts).
+   * For the status consumer: records, for each applied change, `invoice.status-changed` and, for a
+   * final status with a protocol, `submission.completed` (status-webhooks.ts), in two statements.
+   * With `db` (the consumer's transaction) they are recorded with the changes and the ids of the
+   * deliveries returned for `dispatch` after the commit (the sweeper queues them otherwise);
+   * without, they are queued at once.
    */
-  onStatusApplied(change: Parameters<typeof statusWebhookEvents>[0]): Promise<void>;
+  recordStatusChanges(
+    changes: readonly Parameters<typeof statusWebhookEvents>[0][],
+    options?: { db?: Queryable },
+  ): Promise<string[]>;
+  /** Queues deliveries recorded in a transaction, once it has committed. */
+  dispatch: WebhookService['dispatch'];
   /** The `webhook.deliver` job handler, for the gateway's workers (src/jobs/gateway-workers.ts). */
   deliverHandler: JobHandler<'webhook.deliver'>;
   /** `/v1/webhooks…`, in the API-key-guarded scope. */
@@ -105,9 +113,11 @@ export function createWebhooks(deps: {
   return {
     service,
     emitWebhookEvent: service.emitWebhookEvent,
-    async onStatusApplied(change) {
-      for (const event of statusWebhookEvents(change)) await service.emitWebhookEvent(event);
+    async recordStatusChanges(changes, options = {}) {
+      const results = await service.emitWebhookEvents(changes.flatMap(statusWebhookEvents), options);
+      return results.flatMap((result) => result.deliveryIds);
     },
+    dispatch: service.dispatch,
     deliverHandler: createWebhookDeliverHandler({ deliveries }),
     registerRoutes: (api) => registerWebhookRoutes(api, { webhooks: service }),
     registerBackgroundWork(app) {

@@ -4,7 +4,7 @@ import { submitterSchema } from '../db/schema.ts';
 
 /**
  * Status events for the gateway, written in the transaction that changes the document's state and
- * moved into BullMQ (`document.status`, job id `status-<event id>`) by the status relay.
+ * moved into BullMQ by the status relay, grouped (`document.status` jobs of up to 500 events).
  */
 export const statusOutboxTable = submitterSchema.table(
   'status_outbox',

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createJobProducer, createPool, createRedis, type Pool, type Redis } from '@sts/shared';
+import {
+  createJobProducer,
+  createPool,
+  createRedis,
+  JOB_CATALOGUE,
+  type Pool,
+  type Redis,
+} from '@sts/shared';
 import { testClock, useTestDatabase, useTestRedis } from '@sts/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -50,23 +57,50 @@ describe('status relay', () => {
   const outboxCount = async () =>
     (await pool.query<{ n: number }>('select count(*)::int as n from submitter.status_outbox')).rows[0]!.n;
 
-  it('two relays at once enqueue each event once, job id `status-<eventId>`, payload the event', async () => {
+  /** The events of every job in the queue, and the jobs. */
+  const queued = async () => {
+    const jobs = await queueJobs(redis, 'document-status');
+    return { jobs, events: jobs.flatMap((job) => (job.data as { events: unknown[] }).events) };
+  };
+
+  it('two relays at once enqueue each event once, in jobs of at most the group size, in outbox order', async () => {
     const events = await fillOutbox(300);
     expect(events).toHaveLength(300);
     const relays = [0, 1].map(() =>
       createStatusRelay({
         pool,
         producer: createJobProducer({ service: 'submitter', connection: redis }),
-        batchSize: 20,
+        batchSize: 40,
+        groupSize: 15,
       }),
     );
     const moved = await Promise.all(relays.map((relay) => relay.drain()));
     expect(moved[0]! + moved[1]!).toBe(300);
     expect(await outboxCount()).toBe(0);
-    const jobs = await queueJobs(redis, 'document-status');
-    expect(jobs).toHaveLength(300);
-    const byId = new Map(jobs.map((job) => [job.id, job.data]));
-    for (const event of events) expect(byId.get(`status-${event.eventId}`)).toEqual(event);
+    const { jobs, events: carried } = await queued();
+    expect(jobs.length).toBeGreaterThanOrEqual(20);
+    for (const job of jobs) {
+      const { events: inJob } = job.data as { events: typeof events };
+      expect(inJob.length).toBeLessThanOrEqual(15);
+      expect(job.id).toBe(JOB_CATALOGUE['document.status'].jobId({ events: inJob }));
+      // Within a job, the outbox's order.
+      const positions = inJob.map((event) => events.findIndex((each) => each.eventId === event.eventId));
+      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    }
+    expect(carried).toHaveLength(300);
+    expect(new Map(carried.map((event) => [(event as { eventId: string }).eventId, event]))).toEqual(
+      new Map(events.map((event) => [event.eventId, event])),
+    );
+  });
+
+  it('groups up to 500 events a job by default', async () => {
+    await fillOutbox(1_100);
+    const producer = createJobProducer({ service: 'submitter', connection: redis });
+    expect(await createStatusRelay({ pool, producer, batchSize: 1_100 }).drain()).toBe(1_100);
+    const { jobs } = await queued();
+    expect(jobs.map((job) => (job.data as { events: unknown[] }).events.length).sort()).toEqual([
+      100, 500, 500,
+    ]);
   });
 
   it('a relay killed between enqueue and commit leaves its rows; the next run adds no second job', async () => {
@@ -75,6 +109,7 @@ describe('status relay', () => {
     const killed = createStatusRelay({
       pool,
       batchSize: 100,
+      groupSize: 5,
       producer: {
         enqueueMany: async (name, payloads) => {
           await real.enqueueMany(name, payloads);
@@ -84,14 +119,17 @@ describe('status relay', () => {
     });
     await expect(killed.drain()).rejects.toThrow('killed');
     expect(await outboxCount()).toBe(12);
-    expect(await queueJobs(redis, 'document-status')).toHaveLength(12);
+    const before = await queued();
+    expect(before.jobs).toHaveLength(3);
 
-    expect(await createStatusRelay({ pool, producer: real, batchSize: 5 }).drain()).toBe(12);
+    // The same rows, grouped the same way: the same three jobs, none added.
+    expect(await createStatusRelay({ pool, producer: real, batchSize: 100, groupSize: 5 }).drain()).toBe(12);
     expect(await outboxCount()).toBe(0);
-    const jobs = await queueJobs(redis, 'document-status');
-    expect(jobs).toHaveLength(12);
-    expect(new Set(jobs.map((job) => job.id))).toEqual(
-      new Set(events.map((event) => `status-${event.eventId}`)),
+    const after = await queued();
+    expect(new Set(after.jobs.map((job) => job.id))).toEqual(new Set(before.jobs.map((job) => job.id)));
+    expect(after.events).toHaveLength(12);
+    expect(new Set(after.events.map((event) => (event as { eventId: string }).eventId))).toEqual(
+      new Set(events.map((event) => event.eventId)),
     );
   });
 

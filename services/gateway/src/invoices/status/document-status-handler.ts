@@ -1,24 +1,30 @@
 import type { Clock, JobHandler, Logger } from '@sts/shared';
-import type { Database } from '../../db/database.ts';
-import { applyStatusEvent, type StatusChange } from './status-service.ts';
+import type { Database, Queryable } from '../../db/database.ts';
+import { applyStatusEvents, type StatusChange } from './status-service.ts';
 
 export interface DocumentStatusHandlerDeps {
   db: Database;
   logger: Logger;
   clock?: Clock;
   /**
-   * Called after an applied change is committed (the webhook emitter). A redelivered event is not
-   * applied again, so a retry would never call it again: it is not retried. It should record its
-   * own work durably in one step; if it throws, the error is logged and the job still succeeds.
+   * The webhooks of applied changes (src/webhooks/webhooks.ts): `recordStatusChanges` runs in the
+   * batch's transaction (a change and its webhooks are committed together, or neither is), and
+   * `dispatch` queues the recorded deliveries after the commit. A redelivered batch applies nothing
+   * again, so records nothing again. Should `dispatch` fail, it is logged and the job still succeeds:
+   * the webhooks' sweeper queues recorded deliveries left pending.
    */
-  onStatusApplied?: (change: StatusChange) => Promise<void>;
+  webhooks?: {
+    recordStatusChanges(changes: readonly StatusChange[], options: { db: Queryable }): Promise<string[]>;
+    dispatch(deliveryIds: readonly string[]): Promise<void>;
+  };
 }
 
 /**
- * The gateway's consumer of `document.status` jobs (the submitter's status events): applies each
- * monotonically (`applyStatusEvent`) and logs what happened by ids only. A database failure throws,
- * so BullMQ retries the job; an event that cannot apply (unknown or another tenant's invoice, late,
- * repeated, after a final status) completes the job without changing anything. A status the
+ * The gateway's consumer of `document.status` jobs (batches of the submitter's status events):
+ * applies a job's events in one transaction (`applyStatusEvents`), monotonically per invoice, and
+ * logs what happened by ids only. A database failure throws, so BullMQ retries the whole job, which
+ * is harmless: what was applied is recognised by its event ids. An event that cannot apply (unknown
+ * or another tenant's invoice, late, repeated, after a final status) changes nothing. A status the
  * submitter announced again (`reannounced`, its answer to a resync) goes the same way: applied, with
  * its webhooks, only when the gateway had missed that change; otherwise stale, logged at debug.
  */
@@ -26,19 +32,31 @@ export function createDocumentStatusHandler({
   db,
   logger,
   clock,
-  onStatusApplied,
+  webhooks,
 }: DocumentStatusHandlerDeps): JobHandler<'document.status'> {
-  return async (event) => {
-    const change = await applyStatusEvent(db, event, clock ? { clock } : {});
-    const ids = {
-      eventId: event.eventId,
-      tenantId: event.tenantId,
-      invoiceId: event.invoiceId,
-      sequence: event.sequence,
-      status: event.status,
-      ...(event.reannounced ? { reannounced: true } : {}),
-    };
-    if (!change.applied) {
+  return async ({ events }, job) => {
+    const { changes, followUp: deliveryIds } = await applyStatusEvents(db, events, {
+      ...(clock ? { clock } : {}),
+      ...(webhooks
+        ? { withApplied: (applied, tx) => webhooks.recordStatusChanges(applied, { db: tx }) }
+        : {}),
+    });
+    let applied = 0;
+    for (const change of changes) {
+      const { event } = change;
+      const ids = {
+        eventId: event.eventId,
+        tenantId: event.tenantId,
+        invoiceId: event.invoiceId,
+        sequence: event.sequence,
+        status: event.status,
+        ...(event.reannounced ? { reannounced: true } : {}),
+      };
+      if (change.applied) {
+        applied += 1;
+        logger.debug({ ...ids, previous: change.previous?.status }, 'document status applied');
+        continue;
+      }
       // A re-announced status the gateway already has is the usual answer to a resync: not news.
       const quiet = change.outcome === 'repeated' || (change.outcome === 'stale' && event.reannounced);
       const level = quiet ? 'debug' : change.outcome === 'stale' ? 'info' : 'warn';
@@ -51,14 +69,16 @@ export function createDocumentStatusHandler({
         },
         'document status event not applied',
       );
-      return;
     }
-    logger.info({ ...ids, previous: change.previous?.status }, 'document status applied');
-    if (!onStatusApplied) return;
+    logger.info({ jobId: job.id, events: changes.length, applied }, 'document status events applied');
+    if (!webhooks || !deliveryIds?.length) return;
     try {
-      await onStatusApplied(change);
+      await webhooks.dispatch(deliveryIds);
     } catch (err) {
-      logger.error({ ...ids, err }, 'status change applied, but its follow-up (webhooks) failed');
+      logger.error(
+        { jobId: job.id, deliveries: deliveryIds.length, err },
+        'status changes applied and their webhooks recorded, but queuing them failed (the sweeper will)',
+      );
     }
   };
 }

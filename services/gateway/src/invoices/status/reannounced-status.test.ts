@@ -31,7 +31,9 @@ describe('re-announced statuses', () => {
   let handle: ReturnType<typeof createDocumentStatusHandler>;
   const clock = testClock('2026-12-07T12:00:00Z');
   const lines: Record<string, unknown>[] = [];
-  const job = {} as Parameters<ReturnType<typeof createDocumentStatusHandler>>[1];
+  const job = { id: 'test' } as Parameters<ReturnType<typeof createDocumentStatusHandler>>[1];
+  /** One `document.status` job carrying `events`. */
+  const handleBatch = (...events: DocumentStatusEvent[]) => handle({ events }, job);
 
   beforeAll(async () => {
     pool = createPool({ url: database.url, applicationName: 'gateway-reannounced-test' });
@@ -57,12 +59,7 @@ describe('re-announced statuses', () => {
       url: 'http://127.0.0.1:9/hook',
       eventTypes: ['invoice.status-changed', 'submission.completed'],
     });
-    handle = createDocumentStatusHandler({
-      db,
-      logger,
-      clock,
-      onStatusApplied: (change) => webhooks.onStatusApplied(change),
-    });
+    handle = createDocumentStatusHandler({ db, logger, clock, webhooks });
   });
   afterAll(async () => {
     await pool.end();
@@ -109,11 +106,11 @@ describe('re-announced statuses', () => {
 
   it('a final status the gateway had missed is applied and fires its webhooks once', async () => {
     const invoice = await insertInvoiceRow(pool, { tenantId });
-    await handle(event(invoice.id, 1, 'queued'), job);
-    await handle(event(invoice.id, 2, 'submitting'), job);
+    await handleBatch(event(invoice.id, 1, 'queued'));
+    await handleBatch(event(invoice.id, 2, 'submitting'));
     // Events 3 (submitted) and 4 (accepted) were lost with Redis; the resync brings 4 back.
     const protocol = '26120710000012345';
-    await handle(reannounced(invoice.id, 4, 'accepted', { protocol, cause: 'sts-accepted' }), job);
+    await handleBatch(reannounced(invoice.id, 4, 'accepted', { protocol, cause: 'sts-accepted' }));
     expect(await state(invoice.id)).toEqual({ status: 'accepted', sequence: 4, protocol, history: 3 });
     const expected = [
       ['invoice.status-changed', 'accepted', 'submitting'],
@@ -124,35 +121,44 @@ describe('re-announced statuses', () => {
     expect(await webhooksOf(invoice.id)).toEqual(expected);
 
     // Said again (another resync), the original arriving late, an older one re-announced: nothing.
-    await handle(reannounced(invoice.id, 4, 'accepted', { protocol }), job);
-    await handle(event(invoice.id, 4, 'accepted', { protocol }), job);
-    await handle(reannounced(invoice.id, 3, 'submitted', { protocol }), job);
+    await handleBatch(reannounced(invoice.id, 4, 'accepted', { protocol }));
+    await handleBatch(event(invoice.id, 4, 'accepted', { protocol }));
+    await handleBatch(reannounced(invoice.id, 3, 'submitted', { protocol }));
     expect(await state(invoice.id)).toEqual({ status: 'accepted', sequence: 4, protocol, history: 3 });
     expect(await webhooksOf(invoice.id)).toEqual(expected);
   });
 
   it('a status the gateway already has changes nothing and fires nothing, logged quietly', async () => {
     const invoice = await insertInvoiceRow(pool, { tenantId });
-    await handle(event(invoice.id, 1, 'queued'), job);
-    await handle(event(invoice.id, 2, 'submitting'), job);
-    await handle(event(invoice.id, 3, 'submitted', { protocol: '26120710000054321' }), job);
+    await handleBatch(event(invoice.id, 1, 'queued'));
+    await handleBatch(event(invoice.id, 2, 'submitting'));
+    await handleBatch(event(invoice.id, 3, 'submitted', { protocol: '26120710000054321' }));
     const before = await webhooksOf(invoice.id);
     expect(before).toHaveLength(3);
 
     const again = reannounced(invoice.id, 3, 'submitted', { protocol: '26120710000054321' });
-    await handle(again, job);
+    await handleBatch(again);
     expect(await state(invoice.id)).toMatchObject({ status: 'submitted', sequence: 3, history: 3 });
+    // In a batch with another invoice's real change: that change alone is applied and announced.
+    const other = await insertInvoiceRow(pool, { tenantId });
+    const again2 = reannounced(invoice.id, 3, 'submitted', { protocol: '26120710000054321' });
+    await handleBatch(again2, event(other.id, 1, 'queued'));
+    expect(await state(invoice.id)).toMatchObject({ status: 'submitted', sequence: 3, history: 3 });
+    expect(await state(other.id)).toMatchObject({ status: 'queued', sequence: 1, history: 1 });
+    expect(await webhooksOf(other.id)).toEqual([['invoice.status-changed', 'queued', 'received']]);
     expect(await webhooksOf(invoice.id)).toEqual(before);
-    expect(lines.find((line) => line.eventId === again.eventId)).toMatchObject({
-      level: 'debug',
-      outcome: 'stale',
-      reannounced: true,
-    });
+    for (const quiet of [again, again2]) {
+      expect(lines.find((line) => line.eventId === quiet.eventId)).toMatchObject({
+        level: 'debug',
+        outcome: 'stale',
+        reannounced: true,
+      });
+    }
   });
 
   it('an invoice still received at the gateway catches up with the status the submitter has', async () => {
     const invoice = await insertInvoiceRow(pool, { tenantId });
-    await handle(reannounced(invoice.id, 1, 'queued'), job);
+    await handleBatch(reannounced(invoice.id, 1, 'queued'));
     expect(await state(invoice.id)).toMatchObject({ status: 'queued', sequence: 1, history: 1 });
     expect(await webhooksOf(invoice.id)).toEqual([['invoice.status-changed', 'queued', 'received']]);
   });

@@ -6,10 +6,10 @@ import {
   type StsMessage,
   systemClock,
 } from '@sts/shared';
-import { and, eq } from 'drizzle-orm';
-import type { Database } from '../../db/database.ts';
+import { inArray, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../../db/database.ts';
 import { invoiceHistoryTable } from '../invoice-history-table.ts';
-import { type InvoiceRow, invoicesTable } from '../invoices-table.ts';
+import { invoicesTable } from '../invoices-table.ts';
 
 /** The latest status of an invoice event, as its row holds it. */
 export interface InvoiceStatus {
@@ -27,7 +27,7 @@ export interface InvoiceStatus {
  * - `applied`: newer than what the invoice had, and the invoice was not final;
  * - `unknown-invoice`: no invoice with that id belongs to the event's tenant (none at all, or
  *   another tenant's);
- * - `repeated`: an event with this id was already recorded (a redelivery);
+ * - `repeated`: an event with this id was already recorded (a redelivery), or came earlier in the batch;
  * - `stale`: not newer than the invoice's status (`sequence` ≤ the one it has): late or out of order;
  * - `final`: the invoice is accepted, accepted with warnings or rejected, and never leaves it.
  */
@@ -37,85 +37,166 @@ export interface StatusChange {
   applied: boolean;
   outcome: StatusOutcome;
   event: DocumentStatusEvent;
-  /** The invoice after the event (unchanged when not applied); null for an unknown invoice. */
-  invoice: InvoiceRow | null;
+  /** The invoice's status after the event (unchanged when not applied); null for an unknown invoice. */
+  current: InvoiceStatus | null;
   /** Its status before the event; null for an unknown invoice. */
   previous: InvoiceStatus | null;
 }
 
-const statusOf = (row: InvoiceRow): InvoiceStatus => ({
-  status: row.status,
-  sequence: row.statusSequence,
-  at: row.statusAt,
-  cause: row.statusCause,
-  protocol: row.protocol,
-  messages: row.messages,
-  late: row.late,
+export interface AppliedStatusEvents<FollowUp> {
+  /** One per event, in the order they were given. */
+  changes: StatusChange[];
+  /** What `withApplied` returned (undefined without it). */
+  followUp: FollowUp | undefined;
+}
+
+/** The status after `event` applied to `status`: a protocol, and `late`, once known, are kept. */
+const after = (status: InvoiceStatus, event: DocumentStatusEvent): InvoiceStatus => ({
+  status: event.status,
+  sequence: event.sequence,
+  at: new Date(event.at),
+  cause: event.cause ?? null,
+  protocol: event.protocol ?? status.protocol,
+  messages: event.messages ?? null,
+  late: event.late ?? status.late,
 });
 
 /**
- * Applies one `document.status` event in one transaction: the invoice row is locked (events for one
- * invoice are applied one at a time), then the event is applied only when the invoice belongs to the
- * event's tenant, the event id is new, `event.sequence` is above the invoice's `status_sequence` and
- * its status is not final. An applied event updates the status columns and is recorded in
- * `invoice_history`; one that is not applied changes nothing and is not recorded (docs/decisions.md,
- * "Status events"). A protocol, once known, is kept when a later event carries none, and so is `late`.
+ * Applies a batch of `document.status` events in one transaction, with set-based statements: the
+ * invoices they name are locked (`FOR UPDATE`, in id order: two batches naming the same invoices
+ * wait for each other and never deadlock), the event ids already recorded are read, then each
+ * invoice's events are taken in sequence order: an event applies only when the invoice belongs to the
+ * event's tenant, its id is new, its `sequence` is above the invoice's (as the earlier events of the
+ * batch left it) and the invoice is not final. The invoices are updated to the last change applied
+ * (one statement), every applied change is recorded in `invoice_history` (one statement), and
+ * `withApplied` (the webhooks) runs with the applied changes in the same transaction. A batch applied
+ * twice changes nothing the second time: every event is `repeated` (docs/decisions.md, "Status out").
  */
+export async function applyStatusEvents<FollowUp = undefined>(
+  db: Database,
+  events: readonly DocumentStatusEvent[],
+  {
+    clock = systemClock,
+    withApplied,
+  }: {
+    clock?: Clock;
+    withApplied?: (applied: StatusChange[], tx: Queryable) => Promise<FollowUp>;
+  } = {},
+): Promise<AppliedStatusEvents<FollowUp>> {
+  if (events.length === 0) return { changes: [], followUp: undefined };
+  return db.transaction(async (tx) => {
+    const invoiceIds = [...new Set(events.map((event) => event.invoiceId))].sort();
+    const rows = await tx
+      .select({
+        id: invoicesTable.id,
+        tenantId: invoicesTable.tenantId,
+        status: invoicesTable.status,
+        sequence: invoicesTable.statusSequence,
+        at: invoicesTable.statusAt,
+        cause: invoicesTable.statusCause,
+        protocol: invoicesTable.protocol,
+        messages: invoicesTable.messages,
+        late: invoicesTable.late,
+      })
+      .from(invoicesTable)
+      .where(inArray(invoicesTable.id, invoiceIds))
+      .orderBy(invoicesTable.id)
+      .for('update');
+    const recorded = await tx
+      .select({ eventId: invoiceHistoryTable.eventId })
+      .from(invoiceHistoryTable)
+      .where(
+        inArray(
+          invoiceHistoryTable.eventId,
+          events.map((event) => event.eventId),
+        ),
+      );
+    const seen = new Set(recorded.map((row) => row.eventId));
+    const invoices = new Map(rows.map(({ id, tenantId, ...status }) => [id, { tenantId, status }]));
+
+    // Each invoice's events in sequence order (stable: the batch's order among equal sequences).
+    const order = events
+      .map((event, index) => ({ event, index }))
+      .sort((a, b) => a.event.sequence - b.event.sequence || a.index - b.index);
+    const changes: StatusChange[] = new Array(events.length);
+    const applied: StatusChange[] = [];
+    for (const { event, index } of order) {
+      const invoice = invoices.get(event.invoiceId);
+      if (!invoice || invoice.tenantId !== event.tenantId) {
+        changes[index] = { applied: false, outcome: 'unknown-invoice', event, current: null, previous: null };
+        continue;
+      }
+      const previous = invoice.status;
+      const unchanged = (outcome: StatusOutcome): StatusChange => ({
+        applied: false,
+        outcome,
+        event,
+        current: previous,
+        previous,
+      });
+      if (seen.has(event.eventId)) changes[index] = unchanged('repeated');
+      else if (event.sequence <= previous.sequence) changes[index] = unchanged('stale');
+      else if (isFinalDocumentStatus(previous.status)) changes[index] = unchanged('final');
+      else {
+        invoice.status = after(previous, event);
+        const change = {
+          applied: true,
+          outcome: 'applied' as const,
+          event,
+          current: invoice.status,
+          previous,
+        };
+        changes[index] = change;
+        applied.push(change);
+      }
+      seen.add(event.eventId);
+    }
+    if (applied.length === 0) return { changes, followUp: undefined };
+
+    const updated = new Set(applied.map((change) => change.event.invoiceId));
+    const latest = [...updated].map((id) => {
+      const { status } = invoices.get(id)!;
+      return { ...status, id, at: status.at.toISOString() };
+    });
+    await tx.execute(sql`
+      update ${invoicesTable} as i
+         set status = v.status,
+             status_sequence = v.sequence,
+             status_at = v.at,
+             status_cause = v.cause,
+             protocol = v.protocol,
+             messages = v.messages,
+             late = v.late
+        from jsonb_to_recordset(${JSON.stringify(latest)}::jsonb)
+             as v(id uuid, status text, sequence bigint, at timestamptz, cause text, protocol text,
+                  messages jsonb, late boolean)
+       where i.id = v.id and i.status_sequence < v.sequence`);
+    const recordedAt = clock();
+    await tx.insert(invoiceHistoryTable).values(
+      applied.map(({ event }) => ({
+        eventId: event.eventId,
+        invoiceId: event.invoiceId,
+        status: event.status,
+        sequence: event.sequence,
+        at: new Date(event.at),
+        cause: event.cause ?? null,
+        protocol: event.protocol ?? null,
+        messages: event.messages ?? null,
+        late: event.late ?? null,
+        recordedAt,
+      })),
+    );
+    const followUp = withApplied ? await withApplied(applied, tx) : undefined;
+    return { changes, followUp };
+  });
+}
+
+/** One event, as a batch of one (tests and tools that apply a single change). */
 export async function applyStatusEvent(
   db: Database,
   event: DocumentStatusEvent,
-  { clock = systemClock }: { clock?: Clock } = {},
+  options: { clock?: Clock } = {},
 ): Promise<StatusChange> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .select()
-      .from(invoicesTable)
-      .where(and(eq(invoicesTable.id, event.invoiceId), eq(invoicesTable.tenantId, event.tenantId)))
-      .for('update');
-    if (!row) return { applied: false, outcome: 'unknown-invoice', event, invoice: null, previous: null };
-    const previous = statusOf(row);
-    const unchanged = (outcome: StatusOutcome): StatusChange => ({
-      applied: false,
-      outcome,
-      event,
-      invoice: row,
-      previous,
-    });
-
-    const [seen] = await tx
-      .select({ eventId: invoiceHistoryTable.eventId })
-      .from(invoiceHistoryTable)
-      .where(eq(invoiceHistoryTable.eventId, event.eventId));
-    if (seen) return unchanged('repeated');
-    if (event.sequence <= row.statusSequence) return unchanged('stale');
-    if (isFinalDocumentStatus(row.status)) return unchanged('final');
-
-    const at = new Date(event.at);
-    const [updated] = await tx
-      .update(invoicesTable)
-      .set({
-        status: event.status,
-        statusSequence: event.sequence,
-        statusAt: at,
-        statusCause: event.cause ?? null,
-        protocol: event.protocol ?? row.protocol,
-        messages: event.messages ?? null,
-        late: event.late ?? row.late,
-      })
-      .where(eq(invoicesTable.id, row.id))
-      .returning();
-    await tx.insert(invoiceHistoryTable).values({
-      eventId: event.eventId,
-      invoiceId: row.id,
-      status: event.status,
-      sequence: event.sequence,
-      at,
-      cause: event.cause ?? null,
-      protocol: event.protocol ?? null,
-      messages: event.messages ?? null,
-      late: event.late ?? null,
-      recordedAt: clock(),
-    });
-    return { applied: true, outcome: 'applied', event, invoice: updated ?? row, previous };
-  });
+  const { changes } = await applyStatusEvents(db, [event], options);
+  return changes[0]!;
 }

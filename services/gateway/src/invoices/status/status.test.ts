@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
   createJobProducer,
@@ -17,8 +17,9 @@ import { gatewayAccounts } from '../../../test-support/index.ts';
 import { insertInvoiceRow } from '../../../test-support/invoice-rows.ts';
 import { buildApp } from '../../app.ts';
 import { createDatabase } from '../../db/database.ts';
+import { createWebhooks } from '../../webhooks/webhooks.ts';
 import { createDocumentStatusHandler } from './document-status-handler.ts';
-import { applyStatusEvent, type StatusChange } from './status-service.ts';
+import { applyStatusEvent, applyStatusEvents } from './status-service.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -35,7 +36,7 @@ function capturedLogger() {
   return { lines, logger: createLogger({ name: 'gateway', level: 'debug', destination }) };
 }
 
-describe('status events from the submitter (document.status jobs over real BullMQ)', () => {
+describe('status events from the submitter (document.status batches over real BullMQ)', () => {
   let pool: Pool;
   let redis: Redis;
   let blocking: Redis;
@@ -44,7 +45,6 @@ describe('status events from the submitter (document.status jobs over real BullM
   let app: FastifyInstance;
   const clock = testClock('2026-03-02T12:00:00Z');
   const log = capturedLogger();
-  const applied: StatusChange[] = [];
   let tenantA: string;
   let tenantB: string;
 
@@ -98,10 +98,13 @@ describe('status events from the submitter (document.status jobs over real BullM
       )
     ).rows as { event_id: string; status: string; sequence: string; protocol: string | null }[];
 
+  /** One `document.status` job carrying `events`, as the submitter's relay makes them. */
+  const send = (...events: DocumentStatusEvent[]) => producer.enqueue('document.status', { events });
+
   /** Jobs run in order (one worker, concurrency 1): once a sentinel is applied, every job before it ran. */
   async function drain(): Promise<void> {
     const sentinel = await insertInvoiceRow(pool, { tenantId: tenantA });
-    await producer.enqueue('document.status', event(tenantA, sentinel.id, 0, 'queued'));
+    await send(event(tenantA, sentinel.id, 0, 'queued'));
     const deadline = Date.now() + 15_000;
     while ((await invoiceRow(sentinel.id)).status !== 'queued') {
       if (Date.now() > deadline) throw new Error('the status worker did not process the sentinel in 15 s');
@@ -114,11 +117,11 @@ describe('status events from the submitter (document.status jobs over real BullM
     const queued = event(tenantA, invoice.id, 1, 'queued');
     const submitting = event(tenantA, invoice.id, 2, 'submitting');
     const submitted = event(tenantA, invoice.id, 3, 'submitted', { protocol: '26030211354512345' });
-    for (const each of [queued, submitting, submitted]) await producer.enqueue('document.status', each);
+    for (const each of [queued, submitting, submitted]) await send(each);
     // Late: a sequence below the one applied, under a new event id.
-    await producer.enqueue('document.status', event(tenantA, invoice.id, 2, 'queued'));
+    await send(event(tenantA, invoice.id, 2, 'queued'));
     // Repeated: the same event again (BullMQ keeps one job per event id, so it is enqueued once).
-    await producer.enqueue('document.status', submitting);
+    await send(submitting);
     await drain();
     expect(await invoiceRow(invoice.id)).toMatchObject({ status: 'submitted', status_sequence: '3' });
     expect((await history(invoice.id)).map((row) => row.status)).toEqual([
@@ -128,16 +131,15 @@ describe('status events from the submitter (document.status jobs over real BullM
     ]);
 
     // Final, then nothing moves it, not even a newer event; the protocol is kept when an event has none.
-    await producer.enqueue(
-      'document.status',
+    await send(
       event(tenantA, invoice.id, 4, 'accepted_with_warnings', {
         cause: 'sts-accepted',
         messages: [{ code: 'W008', kind: 'warning', text: 'DATA PAGAMENTO TARDIVA' }],
         late: true,
       }),
     );
-    await producer.enqueue('document.status', event(tenantA, invoice.id, 5, 'rejected'));
-    await producer.enqueue('document.status', event(tenantA, invoice.id, 6, 'uncertain'));
+    await send(event(tenantA, invoice.id, 5, 'rejected'));
+    await send(event(tenantA, invoice.id, 6, 'uncertain'));
     await drain();
     expect(await invoiceRow(invoice.id)).toMatchObject({
       status: 'accepted_with_warnings',
@@ -164,8 +166,8 @@ describe('status events from the submitter (document.status jobs over real BullM
       messages: [{ code: 'S011', kind: 'error', text: 'IL CF DEL CITTADINO RISULTA FORMALMENTE ERRATO' }],
     });
     const unknown = event(tenantA, randomUUID(), 1, 'queued');
-    await producer.enqueue('document.status', foreign);
-    await producer.enqueue('document.status', unknown);
+    await send(foreign);
+    await send(unknown);
     await drain();
     expect(await invoiceRow(invoice.id)).toMatchObject({ status: 'received', status_sequence: '-1' });
     expect(await history(invoice.id)).toEqual([]);
@@ -182,49 +184,198 @@ describe('status events from the submitter (document.status jobs over real BullM
     }
   });
 
-  it('records a redelivered event once, and tells the webhook emitter about applied changes only', async () => {
-    const db = createDatabase(pool);
-    const invoice = await insertInvoiceRow(pool, { tenantId: tenantB });
-    const handler = createDocumentStatusHandler({
-      db,
+  /** Real webhooks with one endpoint of tenant B (nothing listens: deliveries are recorded and counted). */
+  let webhooks: ReturnType<typeof createWebhooks> | undefined;
+  async function statusWebhooks() {
+    if (webhooks) return webhooks;
+    webhooks = createWebhooks({
+      db: createDatabase(pool),
+      redis,
       logger: log.logger,
       clock,
-      onStatusApplied: async (change) => {
-        applied.push(change);
-      },
+      options: { secretKey: randomBytes(32), allowHttp: true },
     });
-    const queued = event(tenantB, invoice.id, 1, 'queued');
-    const job = {} as Parameters<typeof handler>[1];
-    await handler(queued, job);
-    await handler(queued, job);
-    await handler(event(tenantB, invoice.id, 1, 'submitting'), job); // same sequence, another id: stale
-    expect(
-      applied.map((change) => [change.outcome, change.previous?.status, change.invoice?.status]),
-    ).toEqual([['applied', 'received', 'queued']]);
-    expect((await history(invoice.id)).map((row) => row.event_id)).toEqual([queued.eventId]);
-    expect(await applyStatusEvent(db, queued)).toMatchObject({ applied: false, outcome: 'repeated' });
+    await webhooks.service.createEndpoint(tenantB, {
+      url: 'http://127.0.0.1:9/hook',
+      eventTypes: ['invoice.status-changed', 'submission.completed'],
+    });
+    return webhooks;
+  }
+  /** [type, status, previous status] of the webhooks recorded for one invoice (one batch's: any order). */
+  const webhooksOf = async (invoiceId: string) =>
+    (
+      await pool.query<{ event_type: string; body: string }>(
+        'select event_type, body from gateway.webhook_deliveries order by created_at, id',
+      )
+    ).rows
+      .map((row) => ({ type: row.event_type, data: JSON.parse(row.body).data }))
+      .filter((row) => row.data.invoiceId === invoiceId)
+      .map((row) => [row.type, row.data.status, row.data.previousStatus ?? null]);
+  const job = { id: 'test' } as Parameters<ReturnType<typeof createDocumentStatusHandler>>[1];
 
-    // Two events for one invoice at the same time: the row lock applies them one after the other.
-    const [first, second] = [
-      event(tenantB, invoice.id, 2, 'submitting'),
-      event(tenantB, invoice.id, 3, 'submitted'),
+  it('applies a batch in sequence order per invoice, whatever the order it carries, across tenants', async () => {
+    const db = createDatabase(pool);
+    const [a, b, c] = [
+      await insertInvoiceRow(pool, { tenantId: tenantA }),
+      await insertInvoiceRow(pool, { tenantId: tenantB }),
+      await insertInvoiceRow(pool, { tenantId: tenantB, status: 'submitted', statusSequence: 3 }),
     ];
-    const results = await Promise.all([applyStatusEvent(db, second), applyStatusEvent(db, first)]);
-    expect(results.filter((result) => result.applied).length).toBeGreaterThanOrEqual(1);
-    expect(await invoiceRow(invoice.id)).toMatchObject({ status: 'submitted', status_sequence: '3' });
+    const protocol = '26030211354512345';
+    const batch = [
+      event(tenantA, a.id, 3, 'submitted', { protocol }),
+      event(tenantB, b.id, 2, 'submitting'),
+      event(tenantA, a.id, 1, 'queued'),
+      event(tenantB, c.id, 2, 'submitting'), // older than what c has: stale
+      event(tenantA, a.id, 4, 'accepted'), // no protocol: the one of sequence 3 is kept
+      event(tenantB, b.id, 1, 'queued'),
+      event(tenantA, a.id, 2, 'submitting'),
+      event(tenantA, a.id, 5, 'uncertain'), // after a final status within the batch: refused
+      event(tenantA, b.id, 3, 'rejected'), // tenant A naming tenant B's invoice
+    ];
+    const { changes } = await applyStatusEvents(db, batch, { clock });
+    expect(changes.map((change) => change.outcome)).toEqual([
+      'applied',
+      'applied',
+      'applied',
+      'stale',
+      'applied',
+      'applied',
+      'applied',
+      'final',
+      'unknown-invoice',
+    ]);
+    // Each applied change has the status the earlier ones of its invoice left as its previous.
+    expect(changes.map((change) => change.previous?.status ?? null)).toEqual([
+      'submitting',
+      'queued',
+      'received',
+      'submitted',
+      'submitted',
+      'received',
+      'queued',
+      'accepted',
+      null,
+    ]);
+    expect(await invoiceRow(a.id)).toMatchObject({ status: 'accepted', status_sequence: '4', protocol });
+    expect((await history(a.id)).map((row) => [row.status, row.sequence])).toEqual([
+      ['queued', '1'],
+      ['submitting', '2'],
+      ['submitted', '3'],
+      ['accepted', '4'],
+    ]);
+    expect(await invoiceRow(b.id)).toMatchObject({ status: 'submitting', status_sequence: '2' });
+    expect(await invoiceRow(c.id)).toMatchObject({ status: 'submitted', status_sequence: '3' });
+    expect(await history(c.id)).toEqual([]);
+  });
 
-    // A failing emitter is logged; the job still succeeds (a retry would not apply the event again).
+  it('a batch applied twice changes nothing the second time and records its webhooks once', async () => {
+    const webhooks = await statusWebhooks();
+    const handler = createDocumentStatusHandler({
+      db: createDatabase(pool),
+      logger: log.logger,
+      clock,
+      webhooks,
+    });
+    const invoice = await insertInvoiceRow(pool, { tenantId: tenantB });
+    const protocol = '26030211354599999';
+    const events = [
+      event(tenantB, invoice.id, 2, 'submitting'),
+      event(tenantB, invoice.id, 1, 'queued'),
+      event(tenantB, invoice.id, 3, 'accepted', { protocol }),
+    ];
+    await handler({ events }, job);
+    const expected = [
+      ['invoice.status-changed', 'queued', 'received'],
+      ['invoice.status-changed', 'submitting', 'queued'],
+      ['invoice.status-changed', 'accepted', 'submitting'],
+      ['submission.completed', 'accepted', null],
+    ];
+    expect((await webhooksOf(invoice.id)).sort()).toEqual([...expected].sort());
+    const before = { row: await invoiceRow(invoice.id), history: await history(invoice.id) };
+
+    await handler({ events }, job);
+    // The same events in another grouping (a relay that died and claimed otherwise): nothing either.
+    await handler({ events: [events[2]!] }, job);
+    expect(await invoiceRow(invoice.id)).toEqual(before.row);
+    expect(await history(invoice.id)).toEqual(before.history);
+    expect((await webhooksOf(invoice.id)).sort()).toEqual([...expected].sort());
+    const repeated = log.lines.filter(
+      (line) => line.invoiceId === invoice.id && line.outcome === 'repeated' && line.level === 'debug',
+    );
+    expect(repeated).toHaveLength(4);
+  });
+
+  it('a batch whose transaction fails applies nothing; its retry applies all of it, webhooks once', async () => {
+    const webhooks = await statusWebhooks();
+    const db = createDatabase(pool);
+    const invoice = await insertInvoiceRow(pool, { tenantId: tenantB });
+    const events = [event(tenantB, invoice.id, 1, 'queued'), event(tenantB, invoice.id, 2, 'submitting')];
     const failing = createDocumentStatusHandler({
       db,
       logger: log.logger,
-      onStatusApplied: async () => {
-        throw new Error('webhooks down');
+      webhooks: {
+        recordStatusChanges: async () => {
+          throw new Error('database gone mid-transaction');
+        },
+        dispatch: webhooks.dispatch,
       },
     });
-    const accepted = event(tenantB, invoice.id, 4, 'accepted');
-    await expect(failing(accepted, job)).resolves.toBeUndefined();
+    await expect(failing({ events }, job)).rejects.toThrow('database gone');
+    expect(await invoiceRow(invoice.id)).toMatchObject({ status: 'received', status_sequence: '-1' });
+    expect(await history(invoice.id)).toEqual([]);
+    expect(await webhooksOf(invoice.id)).toEqual([]);
+
+    // The retry; queuing the deliveries fails after the commit: logged, recorded, the job succeeds.
+    const retry = createDocumentStatusHandler({
+      db,
+      logger: log.logger,
+      webhooks: {
+        recordStatusChanges: webhooks.recordStatusChanges,
+        dispatch: async () => {
+          throw new Error('redis down');
+        },
+      },
+    });
+    await expect(retry({ events }, { id: 'retry' } as typeof job)).resolves.toBeUndefined();
+    expect(await invoiceRow(invoice.id)).toMatchObject({ status: 'submitting', status_sequence: '2' });
+    expect((await webhooksOf(invoice.id)).sort()).toEqual([
+      ['invoice.status-changed', 'queued', 'received'],
+      ['invoice.status-changed', 'submitting', 'queued'],
+    ]);
+    expect(log.lines.find((line) => line.jobId === 'retry' && line.level === 'error')).toBeDefined();
+  });
+
+  it('records a redelivered event once; two batches naming one invoice at once apply one after the other', async () => {
+    const db = createDatabase(pool);
+    const invoice = await insertInvoiceRow(pool, { tenantId: tenantB });
+    const queued = event(tenantB, invoice.id, 1, 'queued');
+    expect(await applyStatusEvent(db, queued)).toMatchObject({
+      outcome: 'applied',
+      previous: { status: 'received' },
+      current: { status: 'queued' },
+    });
+    expect(await applyStatusEvent(db, queued)).toMatchObject({ applied: false, outcome: 'repeated' });
+    // Same sequence, another id: stale.
+    expect(await applyStatusEvent(db, event(tenantB, invoice.id, 1, 'submitting'))).toMatchObject({
+      outcome: 'stale',
+    });
+    expect((await history(invoice.id)).map((row) => row.event_id)).toEqual([queued.eventId]);
+
+    const other = await insertInvoiceRow(pool, { tenantId: tenantB });
+    const results = await Promise.all([
+      applyStatusEvents(db, [
+        event(tenantB, invoice.id, 3, 'submitted'),
+        event(tenantB, other.id, 1, 'queued'),
+      ]),
+      applyStatusEvents(db, [
+        event(tenantB, other.id, 2, 'submitting'),
+        event(tenantB, invoice.id, 2, 'submitting'),
+      ]),
+    ]);
     expect(
-      log.lines.find((line) => line.eventId === accepted.eventId && line.level === 'error'),
-    ).toBeDefined();
+      results.flatMap((result) => result.changes).filter((change) => change.applied).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect(await invoiceRow(invoice.id)).toMatchObject({ status: 'submitted', status_sequence: '3' });
+    expect(await invoiceRow(other.id)).toMatchObject({ status: 'submitting', status_sequence: '2' });
   });
 });
