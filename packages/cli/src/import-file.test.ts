@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -100,6 +100,25 @@ describe('importFile, streaming', () => {
     const again = await importFile(api, { file, chunkSize: 1000, statePath });
     expect(again.chunks).toEqual({ total: 3, sent: 0, resumed: 3 });
     expect(requests).toHaveLength(3);
+  });
+
+  it('stops before sending a chunk of a file changed since it was hashed', async () => {
+    const file = join(dir, 'changing.ndjson');
+    const lines = [];
+    for (let n = 1; n <= 30; n++) lines.push(JSON.stringify({ operation: 'insert', n }));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const { api, requests } = stubApi();
+    const sent = api.request.bind(api);
+    // The file is rewritten as the first chunk is answered: the second must not go under the old hash.
+    (api as { request: typeof api.request }).request = (async (...args: Parameters<typeof api.request>) => {
+      const answer = await sent(...args);
+      appendFileSync(file, `${JSON.stringify({ operation: 'insert', n: 31 })}\n`);
+      return answer;
+    }) as typeof api.request;
+    await expect(importFile(api, { file, chunkSize: 10, statePath: `${file}.sts-import` })).rejects.toThrow(
+      /changed while it was imported/,
+    );
+    expect(requests).toHaveLength(1);
   });
 
   it('names a file it cannot read as bad usage', async () => {

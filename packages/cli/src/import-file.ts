@@ -187,6 +187,17 @@ export async function importFile(api: Api, options: ImportOptions): Promise<Impo
     else fileRejections.push(item.rejection);
   }
   const sha256 = firstHash.digest('hex');
+  // Every key holds that hash: a file changed from here on must not be sent under it. Its size and
+  // time are checked before each chunk (the second hash, at the end, catches a same-size rewrite).
+  const read = statSync(options.file);
+  const changed = () => {
+    const now = statSync(options.file, { throwIfNoEntry: false });
+    return !now || now.size !== read.size || now.mtimeMs !== read.mtimeMs;
+  };
+  const changedError = () =>
+    new Error(
+      `${options.file} changed while it was imported: run the command again (what was sent is recorded in ${options.statePath})`,
+    );
 
   const header: StateHeader = {
     kind: 'sts-import',
@@ -219,6 +230,7 @@ export async function importFile(api: Api, options: ImportOptions): Promise<Impo
       chunk = [];
       return;
     }
+    if (changed()) throw changedError();
     const answer = await api.request<BatchAnswer>('POST', '/v1/invoices/batch', {
       body: `${chunk.map((event) => event.text).join('\n')}\n`,
       contentType: 'application/x-ndjson',
@@ -241,10 +253,7 @@ export async function importFile(api: Api, options: ImportOptions): Promise<Impo
     if (chunk.length === options.chunkSize) await send();
   }
   await send();
-  if (secondHash.digest('hex') !== sha256)
-    throw new Error(
-      `${options.file} changed while it was imported: run the command again (what was sent is recorded in ${options.statePath})`,
-    );
+  if (secondHash.digest('hex') !== sha256) throw changedError();
 
   const summary: ImportSummary = {
     file: options.file,

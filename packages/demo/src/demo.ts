@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { romeDate } from '@sts/shared';
@@ -232,12 +232,15 @@ async function demoTenant(
   const created = JSON.parse(
     (await cli(['tenants', 'create', '--name', 'Demo clinic', '--json'])).stdout,
   ) as { tenant: { id: string }; apiKey: { key: string } };
+  // Written beside it with mode 0600, then renamed over it: the key is never readable by others,
+  // even for a moment when a refused key's file is replaced.
+  const written = `${configFile}.${process.pid}.tmp`;
   writeFileSync(
-    configFile,
+    written,
     `${JSON.stringify({ url: options.gatewayUrl, apiKey: created.apiKey.key, tenantId: created.tenant.id }, null, 2)}\n`,
-    { mode: 0o600 },
+    { mode: 0o600, flag: 'wx' },
   );
-  chmodSync(configFile, 0o600);
+  renameSync(written, configFile);
   return { id: created.tenant.id, apiKey: created.apiKey.key, reused: false };
 }
 
