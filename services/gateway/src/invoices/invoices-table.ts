@@ -84,6 +84,12 @@ export const invoicesTable = gatewaySchema.table(
      * a long time (outbox-redelivery.ts).
      */
     redeliveredAt: timestamp('redelivered_at', { withTimezone: true }),
+    /**
+     * When an event under way is next due for a resync (outbox-redelivery.ts): set at each resync,
+     * twice the previous wait later (capped); null until the first, and again after every status
+     * change (status-service.ts), when the first is due `GATEWAY_RESYNC_AFTER_MS` after `status_at`.
+     */
+    nextResyncAt: timestamp('next_resync_at', { withTimezone: true }),
   },
   (table) => [
     uniqueIndex('invoices_identity').on(table.tenantId, table.documentKey, table.operation, table.variant),
@@ -94,10 +100,11 @@ export const invoicesTable = gatewaySchema.table(
     // from the index alone.
     index('invoices_tenant_tax_year').on(table.tenantId, table.taxYear, table.status, table.receivedAt),
     index('invoices_unanswered').on(table.receivedAt).where(sql`${table.status} = 'received'`),
-    // Events under way (neither `received` nor final), by when they last changed or were handed over
-    // again: the resync of outbox-redelivery.ts reads the oldest first.
+    // Events under way (neither `received` nor final), by when their next resync is due: the resync of
+    // outbox-redelivery.ts reads those never resynced since their last change (`next_resync_at is
+    // null`, by `status_at`) and those whose backed-off resync is due (by `next_resync_at`), oldest first.
     index('invoices_unsettled')
-      .on(sql`greatest(${table.statusAt}, ${table.redeliveredAt})`)
+      .on(table.nextResyncAt, table.statusAt)
       .where(sql`${table.status} not in ('received', ${finalList})`),
     index('invoices_tenant_patient')
       .on(table.tenantId, table.patientHash)

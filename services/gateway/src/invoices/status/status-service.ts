@@ -166,7 +166,8 @@ export async function applyStatusEvents<FollowUp = undefined>(
              status_cause = v.cause,
              protocol = v.protocol,
              messages = v.messages,
-             late = v.late
+             late = v.late,
+             next_resync_at = null -- a changed status restarts the resync's backoff (outbox-redelivery.ts)
         from jsonb_to_recordset(${JSON.stringify(latest)}::jsonb)
              as v(id uuid, status text, sequence bigint, at timestamptz, cause text, protocol text,
                   messages jsonb, late boolean)
