@@ -1,6 +1,7 @@
 import type { Clock, JobHandler, Logger } from '@sts/shared';
 import type { Database, Queryable } from '../../db/database.ts';
-import { applyStatusEvents, type StatusChange } from './status-service.ts';
+import { applyStatusEventsIsolating, StatusEventsNotAppliedError } from './isolate-status-events.ts';
+import type { StatusChange } from './status-service.ts';
 
 export interface DocumentStatusHandlerDeps {
   db: Database;
@@ -22,8 +23,11 @@ export interface DocumentStatusHandlerDeps {
 /**
  * The gateway's consumer of `document.status` jobs (batches of the submitter's status events):
  * applies a job's events in one transaction (`applyStatusEvents`), monotonically per invoice, and
- * logs what happened by ids only. A database failure throws, so BullMQ retries the whole job, which
- * is harmless: what was applied is recognised by its event ids. An event that cannot apply (unknown
+ * logs what happened by ids only. A transient database failure throws, so BullMQ retries the whole
+ * job, which is harmless: what was applied is recognised by its event ids. Any other failure is an
+ * event's: the batch is applied again in halves, recursively (`applyStatusEventsIsolating`), every
+ * good event is applied, each bad one is logged (error, ids and reason) and the job then fails with
+ * `StatusEventsNotAppliedError` naming them (docs/decisions.md, "Status events in batches"). An event that cannot apply (unknown
  * or another tenant's invoice, late, repeated, after a final status) changes nothing. A status the
  * submitter announced again (`reannounced`, its answer to a resync) goes the same way: applied, with
  * its webhooks, only when the gateway had missed that change; otherwise stale, logged at debug.
@@ -35,7 +39,7 @@ export function createDocumentStatusHandler({
   webhooks,
 }: DocumentStatusHandlerDeps): JobHandler<'document.status'> {
   return async ({ events }, job) => {
-    const { changes, followUp: deliveryIds } = await applyStatusEvents(db, events, {
+    const { changes, followUps, failed } = await applyStatusEventsIsolating(db, events, {
       ...(clock ? { clock } : {}),
       ...(webhooks
         ? { withApplied: (applied, tx) => webhooks.recordStatusChanges(applied, { db: tx }) }
@@ -43,6 +47,7 @@ export function createDocumentStatusHandler({
     });
     let applied = 0;
     for (const change of changes) {
+      if (!change) continue;
       const { event } = change;
       const ids = {
         eventId: event.eventId,
@@ -70,15 +75,35 @@ export function createDocumentStatusHandler({
         'document status event not applied',
       );
     }
-    logger.info({ jobId: job.id, events: changes.length, applied }, 'document status events applied');
-    if (!webhooks || !deliveryIds?.length) return;
-    try {
-      await webhooks.dispatch(deliveryIds);
-    } catch (err) {
+    for (const { event, reason } of failed) {
       logger.error(
-        { jobId: job.id, deliveries: deliveryIds.length, err },
-        'status changes applied and their webhooks recorded, but queuing them failed (the sweeper will)',
+        {
+          jobId: job.id,
+          eventId: event.eventId,
+          tenantId: event.tenantId,
+          invoiceId: event.invoiceId,
+          sequence: event.sequence,
+          status: event.status,
+          reason,
+        },
+        'document status event could not be applied',
       );
     }
+    logger.info(
+      { jobId: job.id, events: changes.length, applied, ...(failed.length ? { failed: failed.length } : {}) },
+      'document status events applied',
+    );
+    const deliveryIds = followUps.flat();
+    if (webhooks && deliveryIds.length) {
+      try {
+        await webhooks.dispatch(deliveryIds);
+      } catch (err) {
+        logger.error(
+          { jobId: job.id, deliveries: deliveryIds.length, err },
+          'status changes applied and their webhooks recorded, but queuing them failed (the sweeper will)',
+        );
+      }
+    }
+    if (failed.length) throw new StatusEventsNotAppliedError(failed, events.length);
   };
 }

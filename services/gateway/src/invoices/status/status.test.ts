@@ -19,6 +19,7 @@ import { buildApp } from '../../app.ts';
 import { createDatabase } from '../../db/database.ts';
 import { createWebhooks } from '../../webhooks/webhooks.ts';
 import { createDocumentStatusHandler } from './document-status-handler.ts';
+import { StatusEventsNotAppliedError } from './isolate-status-events.ts';
 import { applyStatusEvent, applyStatusEvents } from './status-service.ts';
 
 const database = useTestDatabase();
@@ -343,6 +344,110 @@ describe('status events from the submitter (document.status batches over real Bu
       ['invoice.status-changed', 'submitting', 'queued'],
     ]);
     expect(log.lines.find((line) => line.jobId === 'retry' && line.level === 'error')).toBeDefined();
+  });
+
+  it('a batch with poison events applies all the others, then fails the job naming the bad ones by id', async () => {
+    const webhooks = await statusWebhooks();
+    const handler = createDocumentStatusHandler({
+      db: createDatabase(pool),
+      logger: log.logger,
+      clock,
+      webhooks,
+    });
+    const invoices = [];
+    for (let i = 0; i < 12; i++) invoices.push(await insertInvoiceRow(pool, { tenantId: tenantB }));
+    const good = invoices.flatMap((invoice) => [
+      event(tenantB, invoice.id, 1, 'queued'),
+      event(tenantB, invoice.id, 2, 'submitting'),
+      event(tenantB, invoice.id, 3, 'submitted', { protocol: '26030211354512345' }),
+    ]);
+    // Both pass the job's schema and fail in Postgres: an STS text carrying a NUL (jsonb refuses
+    // \u0000), and a time in year 0 (no such year in Postgres).
+    const nul = event(tenantB, invoices[4]!.id, 4, 'rejected', {
+      messages: [
+        { code: 'S011', kind: 'error', text: 'IL CF DEL CITTADINO RISULTA\u0000 FORMALMENTE ERRATO' },
+      ],
+    });
+    const yearZero = event(tenantB, invoices[9]!.id, 4, 'accepted', { at: '0000-01-01T00:00:00Z' });
+    const events = [...good.slice(0, 20), nul, ...good.slice(20), yearZero].reverse();
+    const run = (id: string) => handler({ events }, { id } as typeof job);
+
+    const failure = await run('poison').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StatusEventsNotAppliedError);
+    const { message, failed } = failure as StatusEventsNotAppliedError;
+    expect(failed.map((each) => each.event.eventId).sort()).toEqual([nul.eventId, yearZero.eventId].sort());
+    expect(message).toContain(`2 of ${events.length} status events could not be applied`);
+    for (const bad of [nul, yearZero]) expect(message).toContain(`event ${bad.eventId} (tenant ${tenantB}`);
+    expect(message).toContain('[22P05]: unsupported Unicode escape sequence');
+    expect(message).toContain('[22008]: date/time field value out of range');
+    expect(message).not.toContain('CITTADINO');
+    // Every good event applied, in order (history and webhooks), and the bad ones nowhere.
+    for (const invoice of invoices) {
+      expect(await invoiceRow(invoice.id)).toMatchObject({ status: 'submitted', status_sequence: '3' });
+      expect((await history(invoice.id)).map((row) => row.status)).toEqual([
+        'queued',
+        'submitting',
+        'submitted',
+      ]);
+      expect((await webhooksOf(invoice.id)).sort()).toEqual([
+        ['invoice.status-changed', 'queued', 'received'],
+        ['invoice.status-changed', 'submitted', 'submitting'],
+        ['invoice.status-changed', 'submitting', 'queued'],
+      ]);
+    }
+    const logged = log.lines.filter(
+      (line) => line.msg === 'document status event could not be applied' && line.jobId === 'poison',
+    );
+    expect(logged.map((line) => line.eventId).sort()).toEqual([nul.eventId, yearZero.eventId].sort());
+    for (const line of logged) {
+      expect(line).toMatchObject({
+        level: 'error',
+        jobId: 'poison',
+        tenantId: tenantB,
+        reason: expect.any(String),
+      });
+      expect(JSON.stringify(line)).not.toContain('CITTADINO');
+    }
+
+    // The retry applies nothing twice, records no webhook again, and names the same two.
+    const before = await Promise.all(
+      invoices.map(async (invoice) => [await history(invoice.id), await webhooksOf(invoice.id)]),
+    );
+    const again = await run('poison-retry').catch((error: unknown) => error);
+    expect((again as StatusEventsNotAppliedError).failed.map((each) => each.event.eventId).sort()).toEqual(
+      [nul.eventId, yearZero.eventId].sort(),
+    );
+    expect(
+      await Promise.all(
+        invoices.map(async (invoice) => [await history(invoice.id), await webhooksOf(invoice.id)]),
+      ),
+    ).toEqual(before);
+    const retried = log.lines.find(
+      (line) => line.jobId === 'poison-retry' && line.msg === 'document status events applied',
+    );
+    expect(retried).toMatchObject({ applied: 0, failed: 2 });
+  });
+
+  it('a transient database failure is not split: the job fails as a whole, for its retry', async () => {
+    const invoice = await insertInvoiceRow(pool, { tenantId: tenantB });
+    let attempts = 0;
+    const handler = createDocumentStatusHandler({
+      db: createDatabase(pool),
+      logger: log.logger,
+      webhooks: {
+        recordStatusChanges: async () => {
+          attempts += 1;
+          throw Object.assign(new Error('terminating connection due to administrator command'), {
+            code: '57P01',
+          });
+        },
+        dispatch: async () => {},
+      },
+    });
+    const events = [event(tenantB, invoice.id, 1, 'queued'), event(tenantB, invoice.id, 2, 'submitting')];
+    await expect(handler({ events }, job)).rejects.toThrow('administrator command');
+    expect(attempts).toBe(1);
+    expect(await history(invoice.id)).toEqual([]);
   });
 
   it('records a redelivered event once; two batches naming one invoice at once apply one after the other', async () => {
