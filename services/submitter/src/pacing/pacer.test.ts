@@ -13,6 +13,13 @@ import {
 
 const redisDatabase = useTestRedis();
 
+/**
+ * The lease of the tests that rely on it, and the waits scale with it. Renewed every third (1.33 s),
+ * so a holder loses its slot only after a pause of more than two thirds of it (2.7 s) between two
+ * renewals; a loaded machine pausing the test process for under a second stays far inside that.
+ */
+const LEASE_MS = 4_000;
+
 /** Pacing through real Redis, as two submitter replicas share it. */
 describe('pacer', () => {
   const clients: Redis[] = [];
@@ -27,7 +34,7 @@ describe('pacer', () => {
     redisOf.set(pacer, redis);
     return pacer;
   };
-  /** Asks every 100 ms until an acquire is granted (at most 10 s), counting the refusals before. */
+  /** Asks every 100 ms until an acquire is granted (at most three leases), counting the refusals before. */
   const acquiredEventually = async (pacer: Pacer, credentialId: string, pacing: CredentialPacing) => {
     let refusals = 0;
     const decision = await vi.waitFor(
@@ -39,7 +46,7 @@ describe('pacer', () => {
         }
         return attempt;
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 3 * LEASE_MS, interval: 100 },
     );
     return { decision, refusals };
   };
@@ -55,8 +62,8 @@ describe('pacer', () => {
     async (maxInFlight) => {
       const keyPrefix = prefix();
       const replicas = [
-        replica({ keyPrefix, inFlightRetryAfterMs: 1, inFlightLeaseMs: 1_000 }),
-        replica({ keyPrefix, inFlightRetryAfterMs: 1, inFlightLeaseMs: 1_000 }),
+        replica({ keyPrefix, inFlightRetryAfterMs: 1, inFlightLeaseMs: LEASE_MS }),
+        replica({ keyPrefix, inFlightRetryAfterMs: 1, inFlightLeaseMs: LEASE_MS }),
       ];
       const credentialId = randomUUID();
       const pacing = { maxInFlight, requestsPerMinute: 100_000 };
@@ -158,14 +165,14 @@ describe('pacer', () => {
   it("frees a dead holder's slot about one lease after its last renewal; until then it is refused", async () => {
     const keyPrefix = prefix();
     const warnings: LeaseWarning[] = [];
-    const dead = replica({ keyPrefix, inFlightLeaseMs: 1_000, onLeaseWarning: (w) => warnings.push(w) });
-    const survivor = replica({ keyPrefix, inFlightLeaseMs: 1_000 });
+    const dead = replica({ keyPrefix, inFlightLeaseMs: LEASE_MS, onLeaseWarning: (w) => warnings.push(w) });
+    const survivor = replica({ keyPrefix, inFlightLeaseMs: LEASE_MS });
     const credentialId = randomUUID();
     const pacing = { maxInFlight: 1, requestsPerMinute: 100 };
     const held = await dead.acquire(credentialId, pacing);
     expect(held.ok).toBe(true);
-    // Held past its first renewals: still the holder's.
-    await sleep(1_500);
+    // Held for one and a half leases, past its first renewals: still the holder's.
+    await sleep(1.5 * LEASE_MS);
     expect(await survivor.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
     // The holder's process dies: its connection is gone, nothing renews the lease any more.
     redisOf.get(dead)!.disconnect();
@@ -174,7 +181,7 @@ describe('pacer', () => {
     expect(decision.ok).toBe(true);
     expect(refusals).toBeGreaterThan(0);
     // Had the holder lived on, it would know its slot is gone.
-    await vi.waitFor(() => expect(held.ok && held.lost).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(() => expect(held.ok && held.lost).toBe(true), { timeout: 2 * LEASE_MS });
     expect(warnings).toEqual([expect.objectContaining({ kind: 'lease-lost', credentialId })]);
     await decision.release();
   });
@@ -182,9 +189,9 @@ describe('pacer', () => {
   it("with several slots, frees the dead holder's one while the live holders keep theirs", async () => {
     const keyPrefix = prefix();
     const [live, dead, other] = [
-      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
-      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
-      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS }),
     ];
     const credentialId = randomUUID();
     const pacing = { maxInFlight: 2, requestsPerMinute: 100 };
@@ -204,21 +211,21 @@ describe('pacer', () => {
     const keyPrefix = prefix();
     const warnings: LeaseWarning[] = [];
     const [holder, other] = [
-      replica({ keyPrefix, inFlightLeaseMs: 1_000, onLeaseWarning: (w) => warnings.push(w) }),
-      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS, onLeaseWarning: (w) => warnings.push(w) }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS }),
     ];
     const credentialId = randomUUID();
     const pacing = { maxInFlight: 1, requestsPerMinute: 1_000 };
     const call = await holder!.acquire(credentialId, pacing);
     expect(call.ok).toBe(true);
-    const until = Date.now() + 4_000;
-    let attempts = 0;
+    // Three leases: without its renewals the slot would be free after the first.
+    const until = Date.now() + 3 * LEASE_MS;
     while (Date.now() < until) {
       expect(await other!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
-      attempts++;
-      await sleep(100);
+      await sleep(200);
     }
-    expect(attempts).toBeGreaterThan(10);
+    // One more once the three leases are over, however few the loop managed.
+    expect(await other!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
     expect(call.ok && call.lost).toBe(false);
     expect(warnings).toEqual([]);
     if (call.ok) await call.release();
@@ -228,19 +235,19 @@ describe('pacer', () => {
   it('a release after the lease was lost frees nothing of the holder that took the slot since', async () => {
     const keyPrefix = prefix();
     const [stalled, next, third] = [
-      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
-      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
-      replica({ keyPrefix, inFlightLeaseMs: 1_000 }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS }),
+      replica({ keyPrefix, inFlightLeaseMs: LEASE_MS }),
     ];
     const credentialId = randomUUID();
     const pacing = { maxInFlight: 1, requestsPerMinute: 100 };
     const late = await stalled!.acquire(credentialId, pacing);
     expect(late.ok).toBe(true);
-    // The holder's process stalls (a long pause, as a frozen event loop): no renewal for 1.5 s.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+    // The holder's process stalls (a long pause, as a frozen event loop): no renewal for 1.5 leases.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1.5 * LEASE_MS);
     const taken = await next!.acquire(credentialId, pacing);
     expect(taken.ok).toBe(true);
-    await vi.waitFor(() => expect(late.ok && late.lost).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(() => expect(late.ok && late.lost).toBe(true), { timeout: 2 * LEASE_MS });
     // The stalled holder answers at last and releases: the new holder's slot stays taken.
     if (late.ok) await late.release();
     expect(await third!.acquire(credentialId, pacing)).toMatchObject({ ok: false, reason: 'in-flight' });
@@ -252,7 +259,7 @@ describe('pacer', () => {
     const warnings: LeaseWarning[] = [];
     const pacer = replica({
       keyPrefix: prefix(),
-      inFlightLeaseMs: 1_000,
+      inFlightLeaseMs: LEASE_MS,
       onLeaseWarning: (w) => warnings.push(w),
     });
     const credentialId = randomUUID();

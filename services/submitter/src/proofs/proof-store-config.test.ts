@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { ConfigError, createPool, loadConfig, type Pool } from '@sts/shared';
 import { useTestDatabase } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,13 @@ describe('the proof store configuration', () => {
       SUBMITTER_PROOF_STORE: 'postgres',
       SUBMITTER_S3_PREFIX: 'proofs/',
       SUBMITTER_S3_FORCE_PATH_STYLE: false,
+      SUBMITTER_S3_TIMEOUT_MS: 5000,
+      SUBMITTER_S3_CONNECT_TIMEOUT_MS: 2000,
+      SUBMITTER_S3_MAX_ATTEMPTS: 2,
+    });
+    expect(problemsOf({ SUBMITTER_S3_TIMEOUT_MS: '0', SUBMITTER_S3_MAX_ATTEMPTS: '0' })).toEqual({
+      SUBMITTER_S3_TIMEOUT_MS: expect.any(String),
+      SUBMITTER_S3_MAX_ATTEMPTS: expect.any(String),
     });
   });
 
@@ -118,6 +126,55 @@ describe('the proof store configuration', () => {
       expect((await proofs.get('tenant-config', id))!.bytes.equals(bytes)).toBe(true);
     } finally {
       close();
+    }
+  });
+
+  it('fails a put against a bucket that accepts the connection and never answers, after bounded tries', async () => {
+    // A plain TCP server: it takes every connection and never says a word, as a stalled bucket does.
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const silent = createServer((socket) => {
+      connections += 1;
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const config = configOf({
+      SUBMITTER_PROOF_STORE: 's3',
+      SUBMITTER_S3_BUCKET: 'stalled',
+      SUBMITTER_S3_REGION: 'eu-south-1',
+      SUBMITTER_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      SUBMITTER_S3_FORCE_PATH_STYLE: 'true',
+      SUBMITTER_S3_ACCESS_KEY_ID: 'S3RVER',
+      SUBMITTER_S3_SECRET_ACCESS_KEY: 'S3RVER',
+      SUBMITTER_S3_TIMEOUT_MS: '300',
+      SUBMITTER_S3_MAX_ATTEMPTS: '2',
+    });
+    const { proofs, close } = proofStoreFromConfig(config, { pool });
+    try {
+      const failed = await proofs
+        .put('tenant-stalled', {
+          kind: 'receipt-pdf',
+          protocol: '26030255555555555',
+          contentType: 'application/pdf',
+          bytes: Buffer.from('%PDF-1.4 stalled'),
+        })
+        .catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(Error);
+      expect((failed as Error).name).toBe('TimeoutError');
+      expect((failed as Error).message).toMatch(/300 ms/);
+      // The look (HEAD) tried twice, each on its own connection, and no write was attempted.
+      expect(connections).toBe(2);
+      const { rowCount } = await pool.query('select 1 from submitter.proofs where tenant_id = $1', [
+        'tenant-stalled',
+      ]);
+      expect(rowCount).toBe(0);
+    } finally {
+      close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });

@@ -47,6 +47,24 @@ export const proofStoreConfigFragment = {
   SUBMITTER_S3_FORCE_PATH_STYLE: booleanFlag.default(false),
   SUBMITTER_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   SUBMITTER_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /**
+   * How long one request to the bucket may take, from sending it to the end of the answer (and how
+   * long its socket may stay silent); the proofs are written inside the transactions that record the
+   * STS's answers, so a stalled bucket must fail them, not hold them.
+   */
+  SUBMITTER_S3_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .default(5000),
+  /** How long opening a connection to the bucket may take. */
+  SUBMITTER_S3_CONNECT_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int()
+    .min(100)
+    .default(2000),
+  /** Tries of one request, the first included (the SDK retries throttling, 5xx and timeouts). */
+  SUBMITTER_S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
 } as const;
 
 export interface ProofStoreConfig {
@@ -58,6 +76,9 @@ export interface ProofStoreConfig {
   SUBMITTER_S3_FORCE_PATH_STYLE: boolean;
   SUBMITTER_S3_ACCESS_KEY_ID?: string | undefined;
   SUBMITTER_S3_SECRET_ACCESS_KEY?: string | undefined;
+  SUBMITTER_S3_TIMEOUT_MS: number;
+  SUBMITTER_S3_CONNECT_TIMEOUT_MS: number;
+  SUBMITTER_S3_MAX_ATTEMPTS: number;
 }
 
 const PROOF_STORE_VARIABLES: readonly PropertyKey[] = Object.keys(proofStoreConfigFragment);
@@ -109,6 +130,16 @@ export function proofStoreFromConfig(
   }
   const client = new S3Client({
     region: config.SUBMITTER_S3_REGION,
+    // Bounded: a stalled bucket fails the put (and its transaction) instead of holding it. The
+    // SDK's default is no timeout at all and 3 attempts.
+    maxAttempts: config.SUBMITTER_S3_MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: config.SUBMITTER_S3_CONNECT_TIMEOUT_MS,
+      requestTimeout: config.SUBMITTER_S3_TIMEOUT_MS,
+      // Without it a request over `requestTimeout` is only logged as a warning.
+      throwOnRequestTimeout: true,
+      socketTimeout: config.SUBMITTER_S3_TIMEOUT_MS,
+    },
     forcePathStyle: config.SUBMITTER_S3_FORCE_PATH_STYLE,
     ...(config.SUBMITTER_S3_ENDPOINT ? { endpoint: config.SUBMITTER_S3_ENDPOINT } : {}),
     ...(config.SUBMITTER_S3_ACCESS_KEY_ID && config.SUBMITTER_S3_SECRET_ACCESS_KEY

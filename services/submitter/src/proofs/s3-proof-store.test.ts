@@ -100,7 +100,8 @@ describe('S3 proof store', () => {
     expect(sent).toEqual(['HeadObjectCommand', 'PutObjectCommand']);
     sent = [];
     const second = await store.put('tenant-twice', proof);
-    expect(sent).toEqual(['HeadObjectCommand', 'GetObjectCommand']);
+    // The HEAD's size and recorded SHA-256 are enough: the object is not downloaded again.
+    expect(sent).toEqual(['HeadObjectCommand']);
     // Two proofs (two rows, as with the Postgres store), one object.
     expect(second.id).not.toBe(first.id);
     expect((await rowOf(second.id)).object_key).toBe((await rowOf(first.id)).object_key);
@@ -127,6 +128,37 @@ describe('S3 proof store', () => {
       expect((await objectBytes(key)).equals(planted), label).toBe(true);
       expect(await rowsOf(tenantId), label).toBe(0);
     }
+  });
+
+  it('downloads and hashes an object already there only when it carries no recorded SHA-256', async () => {
+    const proof = receipt('no metadata');
+    const key = proofObjectKey(PREFIX, 'tenant-bare', 'receipt-pdf', sha256(proof.bytes));
+    await overwrite(key, proof.bytes);
+    sent = [];
+    const { id } = await store.put('tenant-bare', proof);
+    expect(sent).toEqual(['HeadObjectCommand', 'GetObjectCommand']);
+    expect((await rowOf(id)).object_key).toBe(key);
+  });
+
+  it('refuses, from the HEAD alone, an object whose recorded SHA-256 is another', async () => {
+    const proof = receipt('other hash');
+    const tenantId = 'tenant-other-hash';
+    const key = proofObjectKey(PREFIX, tenantId, 'receipt-pdf', sha256(proof.bytes));
+    const planted = Buffer.from('%PDF-1.4 other hasx');
+    expect(planted.length).toBe(proof.bytes.length);
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: key,
+        Body: planted,
+        Metadata: { sha256: sha256(planted) },
+      }),
+    );
+    sent = [];
+    await expect(store.put(tenantId, proof)).rejects.toBeInstanceOf(ProofObjectConflictError);
+    expect(sent).toEqual(['HeadObjectCommand']);
+    expect((await objectBytes(key)).equals(planted)).toBe(true);
+    expect(await rowsOf(tenantId)).toBe(0);
   });
 
   it('detects an object rewritten through the API after it was kept: never served', async () => {
@@ -185,7 +217,7 @@ describe('S3 proof store', () => {
     expect(await rowsOf('tenant-tx')).toBe(0);
     sent = [];
     const { id } = await store.put('tenant-tx', proof);
-    expect(sent).toEqual(['HeadObjectCommand', 'GetObjectCommand']);
+    expect(sent).toEqual(['HeadObjectCommand']);
     expect((await store.get('tenant-tx', id))!.bytes.equals(proof.bytes)).toBe(true);
   });
 

@@ -27,7 +27,10 @@ import {
  * (a retried job, a receipt fetched again unchanged) is one object and a no-op, and an object is
  * never rewritten: before writing, the store looks (HEAD); an object already there with these bytes
  * is kept as it is; one with other bytes (changed outside the store) is refused with
- * `ProofObjectConflictError`, never overwritten. The write itself is conditional (`If-None-Match: *`)
+ * `ProofObjectConflictError`, never overwritten. "These bytes" is decided by the HEAD alone (the size,
+ * and the SHA-256 recorded in the object's metadata on upload); only an object without that metadata
+ * is downloaded and hashed. A metadata that lies about its bytes would pass that look, but not a read,
+ * which checks the bytes themselves. The write itself is conditional (`If-None-Match: *`)
  * where the service supports it (AWS S3 since 2024, MinIO); where it does not (s3rver, the test
  * server), two writers racing between the look and the write write the same bytes under the same
  * key, which changes nothing. Each object carries its SHA-256 (`x-amz-meta-sha256`, and
@@ -93,16 +96,25 @@ export function createS3ProofStore({
     }
   };
 
-  /** Whether the object is there with exactly these bytes; `false` when absent; refused when different. */
+  /**
+   * Whether the object is there with exactly these bytes; `false` when absent; refused when different.
+   * The HEAD's size and `x-amz-meta-sha256` (set on every upload) decide; the object is downloaded
+   * and hashed only when that metadata is missing (an object written by other means).
+   */
   const alreadyKept = async (key: string, bytes: Buffer, sha256: string): Promise<boolean> => {
-    let size: number | undefined;
+    let head: { ContentLength?: number | undefined; Metadata?: Record<string, string> | undefined };
     try {
-      size = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength;
+      head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       if (statusOf(error) === 404) return false;
       throw error;
     }
-    if (size !== bytes.length) throw new ProofObjectConflictError(key);
+    if (head.ContentLength !== bytes.length) throw new ProofObjectConflictError(key);
+    const recorded = head.Metadata?.sha256;
+    if (recorded !== undefined) {
+      if (recorded.toLowerCase() !== sha256) throw new ProofObjectConflictError(key);
+      return true;
+    }
     const there = await read(key);
     if (there === undefined) return false;
     if (sha256Of(there) !== sha256) throw new ProofObjectConflictError(key);
