@@ -78,9 +78,10 @@ export const gatewayConfigSchema = z.object({
   // relayed again: its job may have been lost with Redis's data (src/outbox/outbox-redelivery.ts).
   GATEWAY_REDELIVER_AFTER_MS: z.coerce.number().int().min(1000).default(600_000),
   // An event under way (not received, not final) whose status has not changed for this long is
-  // relayed again too, once per this delay: the submitter answers with its current status, in case
-  // status jobs were lost with Redis's data (src/outbox/outbox-redelivery.ts). Documents waiting
-  // days for the STS are asked once per delay.
+  // relayed again too, then again after twice as long each time (at most 24 hours; a status change
+  // starts over): the submitter answers with its current status, in case status jobs were lost with
+  // Redis's data (src/outbox/outbox-redelivery.ts). Documents waiting days for the STS are asked
+  // once a day.
   GATEWAY_RESYNC_AFTER_MS: z.coerce
     .number({ message: 'must be a number of milliseconds' })
     .int({ message: 'must be a whole number of milliseconds' })

@@ -7,8 +7,9 @@ import { CLINIC_VAT_NUMBER, invoiceEvent } from '../../test-support/invoice-even
 import { insertInvoiceRow } from '../../test-support/invoice-rows.ts';
 import { buildApp } from '../app.ts';
 import { createDatabase } from '../db/database.ts';
+import { applyStatusEvent } from '../invoices/status/status-service.ts';
 import { createTenantService } from '../tenants/tenant-service.ts';
-import { createOutboxRedelivery } from './outbox-redelivery.ts';
+import { createOutboxRedelivery, RESYNC_MAX_MS } from './outbox-redelivery.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -96,7 +97,7 @@ describe('outbox redelivery: events never answered are relayed again', () => {
     expect(await redelivery.redeliverOnce()).toBe(1);
   });
 
-  it('relays again, once per resync delay, an event under way whose status has not changed for long, never a final one', async () => {
+  it('relays again an event under way whose status has not changed for a resync delay, never a final one; a status change restarts its backoff', async () => {
     // Only this test's rows are open: the first test's are settled.
     await pool.query(`update gateway.invoices set status = 'accepted'`);
     await pool.query('delete from gateway.outbox');
@@ -143,21 +144,40 @@ describe('outbox redelivery: events never answered are relayed again', () => {
     expect(await relayed()).toEqual([submitted.id, blocked.id].sort());
     expect(await redelivery.redeliverOnce()).toBe(0);
 
-    // Five minutes on, the blocked one changes status: it is no longer due; nothing else is yet.
+    // Five minutes on, the blocked one changes status (as the status consumer applies it).
     clock.advance(5 * 60_000);
-    await pool.query(`update gateway.invoices set status = 'queued', status_at = $2 where id = $1`, [
-      blocked.id,
-      clock(),
-    ]);
+    const change = await applyStatusEvent(createDatabase(pool), {
+      eventId: randomUUID(),
+      tenantId,
+      invoiceId: blocked.id,
+      status: 'queued',
+      sequence: 4,
+      at: clock().toISOString(),
+    });
+    expect(change.applied).toBe(true);
     expect(await redelivery.redeliverOnce()).toBe(0);
 
-    // A resync delay after the first round: the unchanged one again, and the one that was recent.
+    // A resync delay after the first round: only the one that was recent; the unchanged one now waits
+    // twice the delay.
     clock.advance(10 * 60_000 + 1);
-    expect(await redelivery.redeliverOnce()).toBe(2);
-    expect(await relayed()).toEqual([submitted.id, recent.id].sort());
+    expect(await redelivery.redeliverOnce()).toBe(1);
+    expect(await relayed()).toEqual([recent.id]);
 
-    // Bounded: a round takes at most the batch, the longest unchanged and not handed over first.
-    clock.advance(15 * 60_000 + 1);
+    // The changed one a resync delay after its change, not twice the delay: its backoff restarted.
+    clock.advance(5 * 60_000);
+    expect(await redelivery.redeliverOnce()).toBe(1);
+    expect(await relayed()).toEqual([blocked.id]);
+
+    // The unchanged one twice the delay after its first resync, not before.
+    clock.advance(10 * 60_000 - 2);
+    expect(await redelivery.redeliverOnce()).toBe(0);
+    clock.advance(2);
+    expect(await redelivery.redeliverOnce()).toBe(1);
+    expect(await relayed()).toEqual([submitted.id]);
+
+    // Bounded: a round takes at most the batch, the one due longest first (the recent one's second
+    // resync, due 30 minutes after its first, then the blocked one's).
+    clock.advance(20 * 60_000 + 1);
     const small = createOutboxRedelivery({
       pool,
       clock,
@@ -166,12 +186,80 @@ describe('outbox redelivery: events never answered are relayed again', () => {
       batchSize: 1,
     });
     expect(await small.redeliverOnce()).toBe(1);
+    expect(await relayed()).toEqual([recent.id]);
+    expect(await small.redeliverOnce()).toBe(1);
     expect(await relayed()).toEqual([blocked.id]);
+    expect(await small.redeliverOnce()).toBe(0);
     // Final ones were never handed over again.
     const { rows: untouched } = await pool.query(
-      'select redelivered_at from gateway.invoices where id = any($1::uuid[])',
+      'select redelivered_at, next_resync_at from gateway.invoices where id = any($1::uuid[])',
       [finals],
     );
-    expect(untouched).toEqual(finals.map(() => ({ redelivered_at: null })));
+    expect(untouched).toEqual(finals.map(() => ({ redelivered_at: null, next_resync_at: null })));
+  });
+
+  it('doubles the wait before each resync of an unchanged event, up to 24 hours by default, or the cap given', async () => {
+    await pool.query(`update gateway.invoices set status = 'accepted'`);
+    await pool.query('delete from gateway.outbox');
+    const waiting = await insertInvoiceRow(pool, {
+      tenantId,
+      status: 'submitted',
+      statusSequence: 3,
+      statusAt: new Date(clock().getTime() - 900_001),
+      receivedAt: new Date(clock().getTime() - 3_600_000),
+    });
+    const redelivery = createOutboxRedelivery({
+      pool,
+      clock,
+      afterMs: 600_000,
+      resyncAfterMs: 900_000,
+      batchSize: 100,
+    });
+    const hour = 3_600_000;
+    const waits: number[] = [];
+    expect(await redelivery.redeliverOnce()).toBe(1);
+    for (let round = 0; round < 8; round += 1) {
+      const { rows } = await pool.query<{ next: Date }>(
+        'select next_resync_at as next from gateway.invoices where id = $1',
+        [waiting.id],
+      );
+      const wait = rows[0]!.next.getTime() - clock().getTime();
+      waits.push(wait);
+      // Not before the wait is over, then due.
+      clock.advance(wait);
+      expect(await redelivery.redeliverOnce()).toBe(0);
+      clock.advance(1);
+      expect(await redelivery.redeliverOnce()).toBe(1);
+    }
+    expect(waits.map((wait) => wait / hour)).toEqual([0.5, 1, 2, 4, 8, 16, 24, 24]);
+    expect(RESYNC_MAX_MS).toBe(24 * hour);
+    expect((await outboxInvoices()).every((id) => id === waiting.id)).toBe(true);
+
+    // A cap of two hours holds from the third resync; never below the resync delay itself.
+    await pool.query('update gateway.invoices set next_resync_at = null, status_at = $2 where id = $1', [
+      waiting.id,
+      new Date(clock().getTime() - 900_001),
+    ]);
+    const capped = createOutboxRedelivery({
+      pool,
+      clock,
+      afterMs: 600_000,
+      resyncAfterMs: 900_000,
+      resyncMaxMs: 2 * hour,
+      batchSize: 100,
+    });
+    const cappedWaits: number[] = [];
+    expect(await capped.redeliverOnce()).toBe(1);
+    for (let round = 0; round < 4; round += 1) {
+      const { rows } = await pool.query<{ next: Date }>(
+        'select next_resync_at as next from gateway.invoices where id = $1',
+        [waiting.id],
+      );
+      const wait = rows[0]!.next.getTime() - clock().getTime();
+      cappedWaits.push(wait);
+      clock.advance(wait + 1);
+      expect(await capped.redeliverOnce()).toBe(1);
+    }
+    expect(cappedWaits.map((wait) => wait / hour)).toEqual([0.5, 1, 2, 2]);
   });
 });
