@@ -62,6 +62,15 @@ export const documentsTable = submitterSchema.table(
     uniqueIndex('documents_chain').on(table.tenantId, table.chainKey, table.chainSequence),
     index('documents_file').on(table.fileId),
     index('documents_submitting').on(table.state, table.submittingSince),
+    // Queued operations that follow another (every chain begins at 1, so a successor is > 1): few
+    // rows, read when a send ends to find the next operations that may now go (docs/decisions.md).
+    index('documents_queued_successors')
+      .on(table.tenantId, table.chainKey, table.chainSequence)
+      .where(sql`${table.state} = 'queued' and ${table.chainSequence} > 1`),
+    // The credentials with waiting or blocked documents, read by each sweep with a loose index scan.
+    index('documents_waiting_credentials')
+      .on(table.state, table.credentialId, table.tenantId)
+      .where(sql`${table.state} in ('queued', 'blocked')`),
     check('documents_state', sql`${table.state} in (${stateList})`),
   ],
 );

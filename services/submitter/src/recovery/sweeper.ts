@@ -13,6 +13,25 @@ export interface SweeperOptions {
 }
 
 /**
+ * The credentials (with their tenant) that have documents in a state: a loose index scan over the
+ * partial index `documents_waiting_credentials` (state, credential_id, tenant_id), one index probe
+ * per credential, instead of reading every queued row (a sweep runs every few seconds, and an import
+ * can queue hundreds of thousands). The state is a literal so the planner can use the partial index.
+ */
+const credentialsWith = (state: 'queued' | 'blocked') => `
+  with recursive pairs as (
+    (select credential_id, tenant_id from submitter.documents
+      where state = '${state}' order by credential_id, tenant_id limit 1)
+    union all
+    select next.credential_id, next.tenant_id
+      from pairs, lateral (
+        select credential_id, tenant_id from submitter.documents
+         where state = '${state}' and (credential_id, tenant_id) > (pairs.credential_id, pairs.tenant_id)
+         order by credential_id, tenant_id limit 1) next
+  )
+  select tenant_id as "tenantId", credential_id as "credentialId" from pairs`;
+
+/**
  * Recovery is code: what a crash, a lost job or a missed event left half-done is found here and set
  * going again, at start and then every few seconds, by any replica (every step is idempotent: job
  * ids are deterministic, state changes are compare-and-set).
@@ -144,9 +163,7 @@ export function createSweeper(deps: {
   }
 
   async function unblock(now: Date) {
-    const { rows } = await pool.query<{ tenantId: string; credentialId: string }>(
-      `select distinct tenant_id as "tenantId", credential_id as "credentialId" from submitter.documents where state = 'blocked'`,
-    );
+    const { rows } = await pool.query<{ tenantId: string; credentialId: string }>(credentialsWith('blocked'));
     for (const { tenantId, credentialId } of rows) {
       const profile = await deps.credentials.profileOf(credentialId, tenantId);
       if (profile.ok) await resumeCredential(tenantId, credentialId, now);
@@ -231,9 +248,7 @@ export function createSweeper(deps: {
   }
 
   async function flushWaiting() {
-    const { rows } = await pool.query<{ tenantId: string; credentialId: string }>(
-      `select distinct tenant_id as "tenantId", credential_id as "credentialId" from submitter.documents where state = 'queued'`,
-    );
+    const { rows } = await pool.query<{ tenantId: string; credentialId: string }>(credentialsWith('queued'));
     for (const row of rows) await deps.flush(row.tenantId, row.credentialId);
   }
 

@@ -17,6 +17,7 @@ import { transition } from '../status/document-transitions.ts';
 import { blocksCredential, type CredentialAccess } from './credential-access.ts';
 import { CAUSES, queueOutcomeOf } from './failure-outcome.ts';
 import type { ProofSink } from './file-sending.ts';
+import { successorCredentialOf } from './queued-successors.ts';
 import type { Sessions, StsSession } from './sts-sessions.ts';
 
 export interface DocumentSendingDeps {
@@ -160,16 +161,7 @@ export function createDocumentSending(deps: DocumentSendingDeps) {
   };
 
   /** The credential of the queued operation that follows this one on the same document, if any. */
-  async function successorCredential(row: Row): Promise<string | undefined> {
-    const { rows } = await deps.pool.query<{ credentialId: string }>(
-      `select n.credential_id as "credentialId" from submitter.documents d
-         join submitter.documents n on n.tenant_id = d.tenant_id and n.chain_key = d.chain_key
-                                    and n.chain_sequence = d.chain_sequence + 1
-        where d.invoice_id = $1 and n.state = 'queued'`,
-      [row.invoiceId],
-    );
-    return rows[0]?.credentialId;
-  }
+  const successorCredential = (row: Row) => successorCredentialOf(deps.pool, row.invoiceId);
 
   return {
     /**

@@ -4,6 +4,7 @@ import { lookupStsCode } from '@sts/sts';
 import { transition } from '../status/document-transitions.ts';
 import { CAUSES, queueOutcomeOf } from './failure-outcome.ts';
 import { type FileSendingDeps, type FileSteps, parseStsTime } from './file-steps.ts';
+import { successorCredentialsOfFile } from './queued-successors.ts';
 
 /**
  * After the upload: the outcome polled (`EsitoInvii`) until the file is processed, then the error
@@ -210,15 +211,8 @@ export function createFileOutcome(deps: FileSendingDeps, steps: FileSteps) {
             });
           }
           // Documents whose next operation may now go: their credentials get a dispatch round.
-          const { rows } = await client.query<{ credentialId: string }>(
-            `select distinct n.credential_id as "credentialId"
-               from submitter.documents d
-               join submitter.documents n on n.tenant_id = d.tenant_id and n.chain_key = d.chain_key
-                                          and n.chain_sequence = d.chain_sequence + 1
-              where d.file_id = $1 and n.state = 'queued'`,
-            [file.id],
-          );
-          for (const row of rows) credentials.add(row.credentialId);
+          for (const credentialId of await successorCredentialsOfFile(client, file.id))
+            credentials.add(credentialId);
         });
         return [...credentials];
       } finally {
