@@ -4,6 +4,7 @@ import {
   createHttpApp,
   createJobProducer,
   createServiceRegistry,
+  JOB_CATALOGUE,
   type Logger,
   type Pool,
   postgresCheck,
@@ -18,6 +19,7 @@ import {
   systemClock,
 } from '@sts/shared';
 import type { DocumentRules, SanitelEncryptor } from '@sts/sts';
+import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { SubmitterRole } from './config.ts';
 import { createCredentialEventsReader } from './credentials/credential-events-reader.ts';
@@ -115,6 +117,9 @@ export function buildApp({
   const today = () => romeDate(clock());
   const producer = createJobProducer({ service: 'submitter', connection: redis });
   app.addHook('onClose', () => producer.close());
+  // Read by the sweeper before it queues an uncertain send's reconcile again (recovery/reconcile-job.ts).
+  const reconcileQueue = new Queue(JOB_CATALOGUE['send.reconcile'].queue, { connection: redis });
+  app.addHook('onClose', () => reconcileQueue.close());
   const proofs = pipeline.proofs ?? createPostgresProofStore({ pool, clock });
   const flush = createFlushTrigger({ producer, clock });
   const sessions = createSessions({
@@ -159,6 +164,7 @@ export function buildApp({
     clock,
     logger,
     producer,
+    reconcileQueue,
     flush,
     credentials: pipeline.credentials,
     options: pipeline.sweeper,

@@ -9,6 +9,13 @@ import {
 } from '@sts/shared';
 import { Queue } from 'bullmq';
 import {
+  OPERATOR_POLICY,
+  type ReconcileAction,
+  type ReconcileJob,
+  reconcileJobOf,
+  requestReconcile,
+} from '../recovery/reconcile-job.ts';
+import {
   findUncertainSends,
   reconcilePayload,
   reconcileUncertain,
@@ -16,26 +23,7 @@ import {
   type UncertainSend,
 } from '../recovery/uncertain-sends.ts';
 
-/** Where a send's `send.reconcile` job stands in its queue (`none`: not there, or gone). */
-export type ReconcileJobState =
-  | 'none'
-  | 'waiting'
-  | 'delayed'
-  | 'active'
-  | 'completed'
-  | 'failed'
-  | 'prioritized'
-  | 'waiting-children'
-  | 'unknown';
-
-export interface ReconcileJob {
-  jobId: string;
-  state: ReconcileJobState;
-  /** Attempts its job made so far (each asked the STS, or failed to). */
-  attempts: number;
-  /** The last error of a job that failed or is waiting to retry. */
-  reason?: string;
-}
+export type { ReconcileAction, ReconcileJob, ReconcileJobState } from '../recovery/reconcile-job.ts';
 
 /** One uncertain send as an operator sees it. */
 export interface UncertainEntry {
@@ -68,17 +56,6 @@ export interface UncertainReport {
   perCredential: CredentialCount[];
 }
 
-/** What asking for reconciliation did to one send's job. */
-export type ReconcileAction =
-  /** Not queued: enqueued now. */
-  | 'enqueued'
-  /** Waiting for a retry (backoff) or for pacing: moved to run now. */
-  | 'promoted'
-  /** Failed (attempts used up): re-driven from its first attempt. */
-  | 'retried'
-  /** Already waiting or running: left as it is (not doubled). */
-  | 'already-queued';
-
 export interface ReconcileReport {
   at: string;
   requested: (UncertainEntry & { action: ReconcileAction })[];
@@ -94,30 +71,17 @@ const SINCE = (since: Date) => since.toISOString();
 /**
  * Uncertain documents for operators (src/cli.ts `documents uncertain|reconcile`): the sends whose
  * answer was lost, with their reconcile job, and reconciliation asked for now. Asking goes through
- * the sweeper's own step (`reconcileUncertain`, src/recovery/uncertain-sends.ts) with the catalogue's
- * job id, so a reconcile already queued is never doubled: a waiting or running job is left alone, a
- * job waiting for a retry runs now, a failed one is re-driven from its first attempt, a missing one
- * (lost, or finished before the send turned uncertain again) is enqueued.
+ * the sweeper's own step (`reconcileUncertain`, src/recovery/uncertain-sends.ts) and job handling
+ * (`requestReconcile`, src/recovery/reconcile-job.ts) with the catalogue's job id, so a reconcile
+ * already queued is never doubled: a waiting or running job is left alone, a job waiting for a retry
+ * runs now, a failed one is re-driven from its first attempt (the sweeper leaves those to operators),
+ * a missing one (lost, or finished before the send turned uncertain again) is enqueued.
  */
 export function createUncertainDocuments(deps: { pool: Pool; redis: Redis; clock?: Clock }) {
   const clock = deps.clock ?? systemClock;
   const producer = createJobProducer({ service: 'submitter', connection: deps.redis });
   const queue = new Queue(JOB_CATALOGUE['send.reconcile'].queue, { connection: deps.redis });
-  const jobIdOf = (payload: JobPayload<'send.reconcile'>) => JOB_CATALOGUE['send.reconcile'].jobId(payload);
-
-  async function jobOf(payload: JobPayload<'send.reconcile'>) {
-    const jobId = jobIdOf(payload);
-    const job = await queue.getJob(jobId);
-    // BullMQ says `unknown` of a job it does not hold (removed between the two calls).
-    const state = job ? ((await job.getState()) as ReconcileJobState) : 'none';
-    const reconcile: ReconcileJob = {
-      jobId,
-      state: state === 'unknown' ? 'none' : state,
-      attempts: job?.attemptsMade ?? 0,
-      ...(job?.failedReason ? { reason: job.failedReason.slice(0, 300) } : {}),
-    };
-    return { job, reconcile };
-  }
+  const jobOf = (payload: JobPayload<'send.reconcile'>) => reconcileJobOf(queue, payload);
 
   const entryOf = (send: UncertainSend, reconcile: ReconcileJob, now: Date): UncertainEntry => ({
     target: send.target,
@@ -134,35 +98,7 @@ export function createUncertainDocuments(deps: { pool: Pool; redis: Redis; clock
 
   /** Asks for one send's reconciliation now; what it did, and the job as it is after. */
   async function requestNow(payload: JobPayload<'send.reconcile'>) {
-    const { job, reconcile } = await jobOf(payload);
-    let action: ReconcileAction;
-    switch (reconcile.state) {
-      case 'failed':
-        await job!.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-        action = 'retried';
-        break;
-      case 'delayed':
-        try {
-          await job!.promote();
-          action = 'promoted';
-        } catch {
-          action = 'already-queued'; // it left the delayed set meanwhile: it is running or waiting
-        }
-        break;
-      case 'completed':
-        // It ran while the send was not uncertain (yet): that id is spent, and BullMQ would take a
-        // new job under it for the finished one. Removed, then queued again under the same id.
-        await job!.remove();
-        await producer.enqueue('send.reconcile', payload);
-        action = 'enqueued';
-        break;
-      case 'none':
-        await producer.enqueue('send.reconcile', payload);
-        action = 'enqueued';
-        break;
-      default:
-        action = 'already-queued';
-    }
+    const action = await requestReconcile({ queue, producer }, payload, OPERATOR_POLICY);
     return { action, reconcile: (await jobOf(payload)).reconcile };
   }
 

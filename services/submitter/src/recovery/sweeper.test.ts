@@ -39,23 +39,27 @@ describe('sweeper', () => {
         : ({ ok: false, reason: 'unusable' } satisfies CredentialRefusal),
   };
   let sweeper: ReturnType<typeof createSweeper>;
+  let reconcileQueue: Queue;
 
   beforeAll(() => {
     pool = createPool({ url: database.url, applicationName: 'submitter-sweeper-test' });
     redis = createRedis(redisDatabase.url, 'submitter-sweeper-test');
     blocking = createRedis(redisDatabase.url, 'submitter-sweeper-test-worker', { blocking: true });
     const producer = createJobProducer({ service: 'submitter', connection: redis });
+    reconcileQueue = new Queue('send-reconcile', { connection: redis });
     sweeper = createSweeper({
       pool,
       clock,
       logger: { info: () => {}, warn: () => {} },
       producer,
+      reconcileQueue,
       flush: createFlushTrigger({ producer, clock }),
       credentials,
       options: { stuckAfterMs: STUCK_AFTER_MS, idleAfterMs: IDLE_AFTER_MS },
     });
   });
   afterAll(async () => {
+    await reconcileQueue.close();
     await pool.end();
     redis.disconnect();
     blocking.disconnect();
@@ -313,5 +317,50 @@ describe('sweeper', () => {
         state: 'waiting',
       },
     ]);
+  });
+
+  it('an uncertain send whose reconcile job completed gets a new one; one whose job failed is left failed', async () => {
+    const credentialId = randomUUID();
+    const completed = await singleSend(credentialId, true);
+    const failed = await singleSend(credentialId, true);
+    // Both reconcile jobs ran before the sends turned uncertain (again): one completed, one used up
+    // its attempts. BullMQ keeps them under their ids, so a plain enqueue would be no job at all.
+    const oneAttempt = createJobProducer({
+      service: 'submitter',
+      connection: redis,
+      retryOverrides: {
+        'send.reconcile': { attempts: 1, backoff: { type: 'fixed', delayMs: 10, jitter: 0 } },
+      },
+    });
+    for (const send of [completed, failed])
+      await oneAttempt.enqueue('send.reconcile', {
+        tenantId,
+        target: 'submission',
+        targetId: send.submissionId,
+        attempt: 1,
+      });
+    await oneAttempt.close();
+    const worker = new Worker('send-reconcile', null, { connection: blocking });
+    for (let n = 0; n < 2; n++) {
+      const job = (await worker.getNextJob('test-token'))!;
+      if (job.data.targetId === completed.submissionId)
+        await job.moveToCompleted('done', 'test-token', false);
+      else await job.moveToFailed(new Error('the STS answered 503'), 'test-token', false);
+    }
+    await worker.close();
+    for (const send of [completed, failed])
+      await move([send.id], ['submitting'], 'uncertain', { cause: 'answer-lost' });
+    clock.advance(IDLE_AFTER_MS + 1000);
+    await sweeper.sweep();
+
+    const byId = new Map((await jobs('send-reconcile')).map((job) => [job.id, job]));
+    expect(byId.get(`reconcile-submission-${completed.submissionId}-1`)).toEqual({
+      id: `reconcile-submission-${completed.submissionId}-1`,
+      data: { tenantId, target: 'submission', targetId: completed.submissionId, attempt: 1 },
+      state: 'waiting',
+    });
+    // Left to operators (`jobs failed`, `documents uncertain`, `documents reconcile`): no loop.
+    expect(byId.get(`reconcile-submission-${failed.submissionId}-1`)?.state).toBe('failed');
+    expect(byId.size).toBe(2);
   });
 });

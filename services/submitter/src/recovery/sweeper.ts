@@ -3,6 +3,7 @@ import type { FlushTrigger } from '../jobs/flush-trigger.ts';
 import type { CredentialAccess } from '../sending/credential-access.ts';
 import { CAUSES } from '../sending/failure-outcome.ts';
 import { transition } from '../status/document-transitions.ts';
+import { type ReconcileQueue, requestReconcile, SWEEPER_POLICY } from './reconcile-job.ts';
 import { reconcileUncertain } from './uncertain-sends.ts';
 
 export interface SweeperOptions {
@@ -48,6 +49,8 @@ export function createSweeper(deps: {
   clock: Clock;
   logger: Pick<Logger, 'info' | 'warn'>;
   producer: Pick<JobProducer<'submitter'>, 'enqueue'>;
+  /** The `send-reconcile` queue: an uncertain send's job is looked at before it is queued again. */
+  reconcileQueue: ReconcileQueue;
   flush: FlushTrigger;
   credentials: Pick<CredentialAccess, 'profileOf'>;
   options: SweeperOptions;
@@ -155,9 +158,15 @@ export function createSweeper(deps: {
         submissionId: document.submissionId,
       });
     // Sends whose answer was lost, and whose reconcile job was lost too (Redis lost it, or its
-    // enqueue failed after the state change): reconciled again, or they stay uncertain forever.
+    // enqueue failed after the state change) or completed while the send was not (yet) uncertain:
+    // reconciled again, or they stay uncertain forever. A failed job is left to operators, a
+    // delayed one to its backoff (SWEEPER_POLICY).
     await reconcileUncertain(
-      { pool, enqueue: (payload) => deps.producer.enqueue('send.reconcile', payload) },
+      {
+        pool,
+        enqueue: (payload) =>
+          requestReconcile({ queue: deps.reconcileQueue, producer: deps.producer }, payload, SWEEPER_POLICY),
+      },
       { updatedBefore: before },
     );
   }
