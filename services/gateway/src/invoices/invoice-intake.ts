@@ -1,6 +1,12 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { type Clock, currentTraceContext, type Pool, ProblemError } from '@sts/shared';
+import {
+  type Clock,
+  currentTraceContext,
+  type Pool,
+  ProblemError,
+  inTransaction as runInTransaction,
+} from '@sts/shared';
 import type { DocumentRules, SanitelEncryptor } from '@sts/sts';
 import type { PoolClient } from 'pg';
 import {
@@ -123,19 +129,12 @@ export function createInvoiceIntake(deps: InvoiceIntakeDeps) {
   /** One transaction; retried when a concurrent request took a chain place first (unique violation). */
   async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await deps.pool.connect();
       try {
-        await client.query('begin');
-        const result = await work(client);
-        await client.query('commit');
-        return result;
+        return await runInTransaction(deps.pool, work);
       } catch (error) {
-        await client.query('rollback').catch(() => {});
         const code = (error as { code?: string }).code;
         if (attempt < 3 && (code === '23505' || code === '40P01')) continue;
         throw error;
-      } finally {
-        client.release();
       }
     }
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Pool } from '@sts/shared';
+import { type Clock, inTransaction, type Pool } from '@sts/shared';
 import {
   type DocumentRules,
   type EncryptedTaxCode,
@@ -99,9 +99,7 @@ export function createDispatcher(deps: DispatchDeps) {
   async function dispatch(tenantId: string, credentialId: string): Promise<DispatchResult> {
     const result: DispatchResult = { files: [], submissions: [], blocked: 0, waiting: 0 };
     const access = await deps.credentials.profileOf(credentialId, tenantId);
-    const client = await deps.pool.connect();
-    try {
-      await client.query('begin');
+    return inTransaction(deps.pool, async (client) => {
       if (!access.ok) {
         if (!blocksCredential(access))
           throw new Error(`credentials service unavailable: ${access.detail ?? access.reason}`);
@@ -117,7 +115,6 @@ export function createDispatcher(deps: DispatchDeps) {
           cause: `credential-${access.reason}`,
         });
         result.blocked = moved.length;
-        await client.query('commit');
         return result;
       }
       const eligible = await claimEligible(client, credentialId);
@@ -134,7 +131,7 @@ export function createDispatcher(deps: DispatchDeps) {
         // and its send. Each send that ends asks for the next round (document-send-handler.ts).
         const { rows: inFlight } = await client.query<{ count: number }>(
           `select count(*)::int as count from submitter.documents
-            where credential_id = $1 and file_id is null and state in ('assigned', 'submitting')`,
+          where credential_id = $1 and file_id is null and state in ('assigned', 'submitting')`,
           [credentialId],
         );
         const room = Math.max(0, options.realtimeWindow - (inFlight[0]?.count ?? 0));
@@ -162,14 +159,8 @@ export function createDispatcher(deps: DispatchDeps) {
             result.dueInMs = Math.max(0, oldest + options.flushIntervalMs - deps.clock().getTime());
         }
       }
-      await client.query('commit');
       return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Zips the eligible documents into files (each < 5 MB), keeps each zip as proof, assigns the documents. */
