@@ -12,6 +12,7 @@ import {
 import { createLogger, createPool, createRedis, type Pool, type Redis } from '@sts/shared';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayApi } from '../support/clients.ts';
 
 const database = useTestDatabase();
 const redisDatabase = useTestRedis();
@@ -65,18 +66,10 @@ describe('invoice events through the gateway, with the credentials service', () 
     redis.disconnect();
   });
 
-  const call = async (method: string, path: string, body?: string, contentType = 'application/json') => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': contentType } : {}),
-      },
-      ...(body !== undefined ? { body } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, json: text ? JSON.parse(text) : undefined, text };
-  };
+  const call = gatewayApi(
+    () => base,
+    () => key,
+  );
 
   it('uses a credential created a moment ago, stores a streamed batch run by run, relays each run once', async () => {
     // No credential yet: refused, naming credentialId, nothing stored.

@@ -2,6 +2,12 @@ import { gatewayAccounts, invoiceEvent, vatNumber } from '@sts/gateway/testing';
 import { createPool, type Pool } from '@sts/shared';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createCredential as createTestCredential,
+  type GatewayApi,
+  gatewayApi,
+  simulatorAdmin,
+} from '../support/clients.ts';
 import { type Stack, startStack } from '../support/stack.ts';
 
 const database = useTestDatabase();
@@ -73,38 +79,16 @@ describe('credentials and pacing end to end', () => {
   /** A tenant of its own, and the gateway's public API with its key. */
   const tenant = async (name: string) => {
     const key = (await gatewayAccounts(pool).tenants.create({ name })).firstKey.key;
-    const api = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-      const response = await fetch(`${stack.urls.gateway}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body !== undefined ? { 'content-type': contentType } : {}),
-        },
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-      });
-      const text = await response.text();
-      let json: any;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {}
-      return { status: response.status, json, text };
-    };
+    const api = gatewayApi(stack.urls.gateway, key);
     return { api };
   };
-  type Api = Awaited<ReturnType<typeof tenant>>['api'];
+  type Api = GatewayApi;
 
+  const simulator = simulatorAdmin(() => stack);
   const admin = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const response = await fetch(`${stack.urls.simulator}/__admin${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${stack.adminToken}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    expect(response.ok, `${method} /__admin${path}: ${text}`).toBe(true);
-    return text ? JSON.parse(text) : undefined;
+    const response = await simulator(method, path, body);
+    expect(response.ok, `${method} /__admin${path}: ${response.text}`).toBe(true);
+    return response.json;
   };
   /** Every SOAP call the simulator received from `username`, any operation. */
   const callsOf = async (username: string) => {
@@ -120,28 +104,19 @@ describe('credentials and pacing end to end', () => {
     return counter.stored as number;
   };
 
-  const createCredential = async (
+  const createCredential = (
     api: Api,
     who: Doctor,
     sendingMode: 'batch' | 'realtime',
     pacing: { maxInFlight: number; requestsPerMinute: number } = FAST_PACING,
-  ) => {
-    const answer = await api('POST', '/v1/credentials?test=true', {
-      label: `Dr ${who.username}`,
-      environment: 'test',
-      kind: 'basic',
-      user: who.username,
-      password: who.password,
-      pincode: who.pincode,
-      owner: { taxCode: who.username },
-      vatNumbers: [who.vat],
+  ) =>
+    createTestCredential(api, {
+      doctor: who,
+      vatNumber: who.vat,
       sendingMode,
-      pacing,
+      label: `Dr ${who.username}`,
+      extra: { pacing },
     });
-    expect(answer.status, answer.text).toBe(201);
-    expect(answer.json.test.outcome, answer.text).toBe('valid');
-    return answer.json.credential.id as string;
-  };
 
   /** Posts inserts `numbers` of `vat` as NDJSON; answers the invoice ids, in order. */
   const post = async (api: Api, vat: string, numbers: readonly number[]) => {
@@ -248,12 +223,12 @@ describe('credentials and pacing end to end', () => {
       for (const id of ids) expect((await invoice(api, id)).status).toBe('blocked');
       for (const n of numbers) {
         const id = invoiceEvent(n).document.id;
-        const counter = await fetch(
-          `${stack.urls.simulator}/__admin/counters/document?vatNumber=${who.vat}&issueDate=${id.issueDate}&device=1&number=${encodeURIComponent(id.number)}`,
-          { headers: { authorization: `Bearer ${stack.adminToken}` } },
+        const counter = await simulator(
+          'GET',
+          `/counters/document?vatNumber=${who.vat}&issueDate=${id.issueDate}&device=1&number=${encodeURIComponent(id.number)}`,
         );
         // Never stored: the one call that went out was refused at the login.
-        if (counter.status === 200) expect(((await counter.json()) as { stored: number }).stored).toBe(0);
+        if (counter.status === 200) expect((counter.json as { stored: number }).stored).toBe(0);
         else expect(counter.status).toBe(404);
       }
 

@@ -2,6 +2,7 @@ import { gatewayAccounts, invoiceEvent, vatNumber } from '@sts/gateway/testing';
 import { createPool, createRedis, type Pool } from '@sts/shared';
 import { useTestDatabase } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredential as createTestCredential, gatewayApi, simulatorAdmin } from '../support/clients.ts';
 import { type Stack, startStack } from '../support/stack.ts';
 import { type RestartableRedis, startRestartableRedis } from './restartable-redis.ts';
 
@@ -85,57 +86,18 @@ describe('the pipeline under faults', () => {
     await redis?.stop();
   });
 
-  const api = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-    const response = await fetch(`${stack.urls.gateway}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': contentType } : {}),
-      },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {}
-    return { status: response.status, json, text };
-  };
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${stack.urls.simulator}/__admin${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${stack.adminToken}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, json: text ? JSON.parse(text) : undefined, text };
-  };
+  const api = gatewayApi(
+    () => stack.urls.gateway,
+    () => key,
+  );
+  const admin = simulatorAdmin(() => stack);
 
-  const createCredential = async (
+  const createCredential = (
     doctor: typeof BATCH_DOCTOR,
     vat: string,
     sendingMode: string,
     extra: Record<string, unknown> = {},
-  ) => {
-    const answer = await api('POST', '/v1/credentials?test=true', {
-      label: `Dr ${sendingMode}`,
-      environment: 'test',
-      kind: 'basic',
-      user: doctor.username,
-      password: doctor.password,
-      pincode: doctor.pincode,
-      owner: { taxCode: doctor.username },
-      vatNumbers: [vat],
-      sendingMode,
-      ...extra,
-    });
-    expect(answer.status, answer.text).toBe(201);
-    expect(answer.json.test.outcome, answer.text).toBe('valid');
-    return answer.json.credential.id as string;
-  };
+  ) => createTestCredential(api, { doctor, vatNumber: vat, sendingMode, extra });
 
   const submitterStates = async () => {
     const { rows } = await pool.query<{ state: string; count: string }>(

@@ -2,6 +2,7 @@ import { gatewayAccounts, invoiceEvent, vatNumber } from '@sts/gateway/testing';
 import { createPool, createRedis, type Pool } from '@sts/shared';
 import { useTestDatabase } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayApi, postCredential, simulatorAdmin as simulatorAdminOf } from '../support/clients.ts';
 import { type Stack, startStack } from '../support/stack.ts';
 import { type RestartableRedis, startRestartableRedis } from './restartable-redis.ts';
 
@@ -38,17 +39,11 @@ describe('a Redis that loses its data', () => {
     });
     pool = createPool({ url: database.url, applicationName: 'redis-loss-gap-test' });
     key = (await gatewayAccounts(pool).tenants.create({ name: 'Clinica Senza Redis' })).firstKey.key;
-    const credential = await api('POST', '/v1/credentials?test=true', {
-      label: 'Dr realtime',
-      environment: 'test',
-      kind: 'basic',
-      user: DOCTOR.username,
-      password: DOCTOR.password,
-      pincode: DOCTOR.pincode,
-      owner: { taxCode: DOCTOR.username },
-      vatNumbers: [VAT],
+    const credential = await postCredential(api, {
+      doctor: DOCTOR,
+      vatNumber: VAT,
       sendingMode: 'realtime',
-      pacing: { maxInFlight: 1, requestsPerMinute: 600 },
+      extra: { pacing: { maxInFlight: 1, requestsPerMinute: 600 } },
     });
     expect(credential.status, credential.text).toBe(201);
   }, 120_000);
@@ -58,18 +53,11 @@ describe('a Redis that loses its data', () => {
     await redis?.stop();
   });
 
-  const api = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-    const response = await fetch(`${stack.urls.gateway}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': contentType } : {}),
-      },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, json: text ? JSON.parse(text) : undefined, text };
-  };
+  const api = gatewayApi(
+    () => stack.urls.gateway,
+    () => key,
+  );
+  const simulatorAdmin = simulatorAdminOf(() => stack);
 
   it('still delivers documents whose documents.accepted job was in Redis when it lost its data', async () => {
     // The submitter is down: the gateway accepts the events and relays their jobs into Redis.
@@ -109,15 +97,6 @@ describe('a Redis that loses its data', () => {
   }, 120_000);
 
   it('still brings the gateway to the final status of documents whose status jobs were in Redis when it lost its data', async () => {
-    const simulatorAdmin = (method: string, path: string, body?: unknown) =>
-      fetch(`${stack.urls.simulator}/__admin${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${stack.adminToken}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
     // Each single send takes 2 s: the gateway hears `queued` long before any final status.
     expect(
       (await simulatorAdmin('POST', '/faults', { kind: 'latency', operation: 'insert', latencyMs: 2000 }))

@@ -5,6 +5,7 @@ import { gatewayAccounts, invoiceEvent, vatNumber } from '@sts/gateway/testing';
 import { createPool, type Pool } from '@sts/shared';
 import { useTestDatabase, useTestRedis } from '@sts/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredential as createTestCredential, gatewayApi, simulatorAdmin } from '../support/clients.ts';
 import { type Stack, startStack } from '../support/stack.ts';
 
 const database = useTestDatabase();
@@ -85,47 +86,22 @@ describe('the pipeline end to end', () => {
     await pool?.end();
   });
 
-  const api = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-    const response = await fetch(`${stack.urls.gateway}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': contentType } : {}),
-      },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {}
-    return { status: response.status, json, text, headers: response.headers };
-  };
-  const admin = async (path: string): Promise<Record<string, any>> => {
-    const response = await fetch(`${stack.urls.simulator}/__admin${path}`, {
-      headers: { authorization: `Bearer ${stack.adminToken}` },
-    });
-    return (await response.json()) as Record<string, any>;
-  };
+  const api = gatewayApi(
+    () => stack.urls.gateway,
+    () => key,
+  );
+  const simulator = simulatorAdmin(() => stack);
+  const admin = async (path: string): Promise<Record<string, any>> =>
+    (await simulator('GET', path)).json as Record<string, any>;
 
-  const createCredential = async (doctor: typeof BATCH_DOCTOR, vat: string, sendingMode: string) => {
-    // A generous pacing: the default (30 calls a minute) would make the realtime half take minutes.
-    const answer = await api('POST', '/v1/credentials?test=true', {
-      label: `Dr ${sendingMode}`,
-      environment: 'test',
-      kind: 'basic',
-      user: doctor.username,
-      password: doctor.password,
-      pincode: doctor.pincode,
-      owner: { taxCode: doctor.username },
-      vatNumbers: [vat],
+  // A generous pacing: the default (30 calls a minute) would make the realtime half take minutes.
+  const createCredential = (doctor: typeof BATCH_DOCTOR, vat: string, sendingMode: string) =>
+    createTestCredential(api, {
+      doctor,
+      vatNumber: vat,
       sendingMode,
-      pacing: { maxInFlight: 1, requestsPerMinute: 600 },
+      extra: { pacing: { maxInFlight: 1, requestsPerMinute: 600 } },
     });
-    expect(answer.status, answer.text).toBe(201);
-    expect(answer.json.test.outcome, answer.text).toBe('valid');
-    return answer.json.credential.id as string;
-  };
 
   it(
     'takes mixed events through the gateway to the STS and back, each document once',
